@@ -65,6 +65,7 @@ typedef struct hist_op {
     int txn;               /* 1 when the writes are one TransactWriteItems */
     int nwrites;
     hist_write *writes;    /* borrowed for the append call */
+    int resubmits;         /* batch: times unprocessed items were sent again (0: omitted) */
 } hist_op;
 
 typedef struct hist_journal hist_journal;
