@@ -14,6 +14,15 @@
  *   pay  (S)  payload, bc_payload(seed, key, wid, len)
  *   ids  (L)  append workload: the appended write ids, in order
  *   bal  (N)  bank workload: the account balance
+ *
+ * Bank total: every bank worker creates spec->accounts accounts holding
+ * spec->initial_balance each and only moves money between its own accounts, so the total
+ * over the whole table is threads * accounts * initial_balance (wl_bank_total), the
+ * "bank_total" of the meta line.
+ *
+ * The harness resolves a spec, calls wl_spec_prepare once (defaults, validation and the
+ * key distribution's precomputed constants), then for each thread wl_worker_init followed
+ * by the workload's setup, steps and teardown.
  */
 #ifndef BC_WORKLOAD_H
 #define BC_WORKLOAD_H
@@ -24,7 +33,37 @@
 #include "harness/history.h"
 #include "util/pcg32.h"
 
-typedef enum wl_dist { WL_DIST_UNIFORM = 0, WL_DIST_ZIPF, WL_DIST_HOTSPOT, WL_DIST_SEQUENTIAL } wl_dist;
+typedef enum wl_dist {
+    WL_DIST_UNIFORM = 0,
+    WL_DIST_ZIPF,
+    WL_DIST_HOTSPOT,
+    WL_DIST_SEQUENTIAL
+} wl_dist;
+
+/* TransactWriteItems accepts up to 100 actions ("Amazon DynamoDB supports 100 actions per
+ * transaction", 2022-09). */
+#define WL_TXN_MAX_ITEMS 100
+/* BatchWriteItem takes at most 25 put or delete requests. */
+#define WL_BATCH_MAX_ITEMS 25
+/* Defaults wl_spec_prepare fills in for fields left 0. */
+#define WL_DEFAULT_TXN_MIN 2
+#define WL_DEFAULT_TXN_MAX 10
+#define WL_DEFAULT_BATCH_ITEMS 25
+#define WL_DEFAULT_ACCOUNTS 10
+#define WL_DEFAULT_INITIAL_BALANCE 100
+#define WL_DEFAULT_KEY_COUNT 1000
+#define WL_DEFAULT_THETA 0.99
+#define WL_DEFAULT_HOT_FRACTION 0.2
+#define WL_DEFAULT_HOT_PROB 0.8
+
+/* Zipfian constants (Gray et al., "Quickly generating billion-record synthetic
+ * databases", SIGMOD 1994, as YCSB's ZipfianGenerator uses them) for n items. Computing
+ * zeta(n) is O(n), so it is done once per spec by wl_spec_prepare, never per op. */
+typedef struct wl_zipf {
+    long n;
+    double theta, alpha, zetan, zeta2, eta;
+    int ready;
+} wl_zipf;
 
 typedef struct wl_keys {
     wl_dist dist;
@@ -36,41 +75,48 @@ typedef struct wl_keys {
 
 /* One resolved entry of the scenario's "workloads" list. */
 typedef struct wl_spec {
-    char type[32];       /* registry name */
-    int index;           /* position in the list */
+    char type[32]; /* registry name */
+    int index;     /* position in the list */
     int threads;
-    double rate;         /* total ops/s over all threads; 0 = closed loop */
+    double rate; /* total ops/s over all threads; 0 = closed loop */
     wl_keys keys;
-    int item_bytes;      /* payload length */
-    int txn_min, txn_max;/* txn: items per transaction (2..100) */
-    int batch_items;     /* batch: items per BatchWriteItem (1..25) */
-    int accounts;        /* bank: accounts per worker */
+    int item_bytes;       /* payload length */
+    int txn_min, txn_max; /* txn: items per transaction (2..100) */
+    int batch_items;      /* batch: items per BatchWriteItem (1..25) */
+    int accounts;         /* bank: accounts per worker */
     int64_t initial_balance;
     double delete_after_s; /* delete: seconds after insert before the delete */
+    /* Filled by wl_spec_prepare (extension; zero until then). */
+    long keys_per_worker; /* max(1, keys.count / threads) */
+    wl_zipf zipf;         /* keys.dist == WL_DIST_ZIPF: constants for keys_per_worker */
 } wl_spec;
 
 /* Per-thread state, owned by that thread. */
 typedef struct wl_worker {
     const wl_spec *spec;
-    int worker;          /* global worker index (unique across workloads) */
-    int local;           /* 0..threads-1 within this workload */
+    int worker; /* global worker index (unique across workloads) */
+    int local;  /* 0..threads-1 within this workload */
     ddb_client *db;
     const char *table;
-    const char *hash_key;/* hash key attribute name */
-    uint64_t seed;       /* run seed */
-    pcg32 rng;           /* stream seeded from (seed, worker) */
-    uint64_t seq;        /* next sequence number; workloads take ids with wl_next_wid */
+    const char *hash_key; /* hash key attribute name */
+    uint64_t seed;        /* run seed */
+    pcg32 rng;            /* stream seeded from (seed, worker) */
+    uint64_t seq;         /* next sequence number; workloads take ids with wl_next_wid */
     hist_journal *journal;
     int64_t intended_ns; /* set by the runner before each step (open loop) */
     int64_t end_ns;      /* realtime end of the run (workloads may stop early) */
     void *state;         /* the workload's own */
     /* counters the runner reports */
     uint64_t ops_ok, ops_fail, ops_info;
+    /* Extension, managed by workloads/common.c. */
+    long seq_next;        /* sequential distribution: next key */
+    wl_zipf zipf_own;     /* zipf constants when the spec was not prepared */
+    int64_t call_mono_ns; /* monotonic duration of the last wl_call */
 } wl_worker;
 
 typedef struct wl_ops {
     const char *name;
-    const char *help;    /* one line for `backcheck scenarios --workloads` and docs */
+    const char *help; /* one line for `backcheck scenarios --workloads` and docs */
     /* Initialise w->state; may write setup data (bank accounts). 0 ok, else -1 with err. */
     int (*setup)(wl_worker *w, char *err, size_t errlen);
     /* One operation: pick keys, send, journal. Returns 0 whatever the op's outcome;
@@ -91,4 +137,23 @@ long wl_pick_key(wl_worker *w);
 void wl_key_name(const wl_worker *w, const char *prefix, long n, char out[HIST_KEY_MAX]);
 /* Fills op's timing/outcome/attempt fields from a ddb_result and journals it. */
 int wl_journal(wl_worker *w, hist_op *op, const ddb_result *res);
+
+/* Extensions. */
+/* Fills defaults for fields left 0, validates the spec for its type and precomputes the
+ * key distribution. Call once per spec before any worker starts. 0 ok, -1 with err. */
+int wl_spec_prepare(wl_spec *spec, char *err, size_t errlen);
+/* Zeroes w, sets its identity and seeds its PCG32 stream from (seed, worker), so the same
+ * seed always gives the same sequence of intended operations. The caller then sets db,
+ * table, hash_key, journal and end_ns. */
+void wl_worker_init(wl_worker *w, const wl_spec *spec, int worker, int local, uint64_t seed);
+/* Keys owned by one worker (spec->keys_per_worker, or computed when unprepared). */
+long wl_worker_keys(const wl_worker *w);
+/* ddb_call that also measures the call's monotonic duration (w->call_mono_ns), which
+ * wl_journal records as mono_ns. */
+ddb_err wl_call(wl_worker *w, const char *operation, const cJSON *request, ddb_result *res);
+/* Bank workload invariant: threads * accounts * initial_balance. */
+int64_t wl_bank_total(const wl_spec *spec);
+/* Parses "uniform" | "zipf" | "zipfian" | "hotspot" | "sequential". 0 ok, -1 unknown. */
+int wl_dist_parse(const char *name, wl_dist *out);
+const char *wl_dist_name(wl_dist d);
 #endif
