@@ -30,20 +30,20 @@
 
 typedef enum ddb_err {
     DDB_OK = 0,
-    DDB_ERR_CONDITIONAL,          /* ConditionalCheckFailedException */
-    DDB_ERR_TXN_CANCELED,         /* TransactionCanceledException (reasons in body) */
-    DDB_ERR_TXN_CONFLICT,         /* TransactionConflictException / TransactionInProgress */
-    DDB_ERR_THROTTLED,            /* ProvisionedThroughputExceeded, ThrottlingException,
-                                     RequestLimitExceeded */
-    DDB_ERR_RESOURCE_NOT_FOUND,   /* ResourceNotFoundException */
-    DDB_ERR_RESOURCE_IN_USE,      /* ResourceInUseException */
-    DDB_ERR_LIMIT_EXCEEDED,       /* LimitExceededException */
-    DDB_ERR_VALIDATION,           /* ValidationException, SerializationException */
-    DDB_ERR_TABLE_NOT_FOUND,      /* TableNotFoundException */
-    DDB_ERR_TABLE_EXISTS,         /* TableAlreadyExistsException */
-    DDB_ERR_TABLE_IN_USE,         /* TableInUseException */
-    DDB_ERR_BACKUP_NOT_FOUND,     /* BackupNotFoundException */
-    DDB_ERR_BACKUP_IN_USE,        /* BackupInUseException */
+    DDB_ERR_CONDITIONAL,        /* ConditionalCheckFailedException */
+    DDB_ERR_TXN_CANCELED,       /* TransactionCanceledException (reasons in body) */
+    DDB_ERR_TXN_CONFLICT,       /* TransactionConflictException / TransactionInProgress */
+    DDB_ERR_THROTTLED,          /* ProvisionedThroughputExceeded, ThrottlingException,
+                                   RequestLimitExceeded */
+    DDB_ERR_RESOURCE_NOT_FOUND, /* ResourceNotFoundException */
+    DDB_ERR_RESOURCE_IN_USE,    /* ResourceInUseException */
+    DDB_ERR_LIMIT_EXCEEDED,     /* LimitExceededException */
+    DDB_ERR_VALIDATION,         /* ValidationException, SerializationException */
+    DDB_ERR_TABLE_NOT_FOUND,    /* TableNotFoundException */
+    DDB_ERR_TABLE_EXISTS,       /* TableAlreadyExistsException */
+    DDB_ERR_TABLE_IN_USE,       /* TableInUseException */
+    DDB_ERR_BACKUP_NOT_FOUND,   /* BackupNotFoundException */
+    DDB_ERR_BACKUP_IN_USE,      /* BackupInUseException */
     DDB_ERR_CONTINUOUS_BACKUPS_UNAVAILABLE,
     DDB_ERR_PITR_UNAVAILABLE,     /* PointInTimeRecoveryUnavailableException */
     DDB_ERR_INVALID_RESTORE_TIME, /* InvalidRestoreTimeException */
@@ -82,18 +82,18 @@ typedef struct ddb_creds {
 } ddb_creds;
 
 typedef struct ddb_config {
-    char endpoint[512];       /* "https://dynamodb.us-east-1.amazonaws.com" or a URL */
+    char endpoint[512]; /* "https://dynamodb.us-east-1.amazonaws.com" or a URL */
     char region[64];
     ddb_creds creds;
-    long connect_timeout_ms;  /* default 2000 */
-    long request_timeout_ms;  /* default 10000 */
-    int max_attempts;         /* default DDB_DEFAULT_MAX_ATTEMPTS; 1 disables retries */
+    long connect_timeout_ms; /* default 2000 */
+    long request_timeout_ms; /* default 10000 */
+    int max_attempts;        /* default DDB_DEFAULT_MAX_ATTEMPTS; 1 disables retries */
     /* Optional: connect to this "HOST:PORT" instead of the endpoint's own, keeping
      * the endpoint's host name for TLS and signing (CURLOPT_CONNECT_TO); used by the
      * fault proxy. "" when unused. */
     char connect_to[300];
-    int verify_tls;           /* default 1 */
-    uint64_t jitter_seed;     /* seeds backoff jitter (deterministic tests) */
+    int verify_tls;       /* default 1 */
+    uint64_t jitter_seed; /* seeds backoff jitter (deterministic tests) */
 } ddb_config;
 
 /* Fills cfg from the environment and shared files: credentials from
@@ -102,31 +102,34 @@ typedef struct ddb_config {
  * AWS_CONFIG_FILE (~/.aws/config); region from AWS_REGION, AWS_DEFAULT_REGION or the
  * profile; endpoint from `endpoint_flag`, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL, or
  * the regional AWS endpoint. Returns DDB_OK or DDB_ERR_CONFIG with a message naming the
- * missing piece ("no credentials: set AWS_ACCESS_KEY_ID or a profile"). */
+ * missing piece ("no credentials: set AWS_ACCESS_KEY_ID or a profile"); every missing
+ * piece is named, separated by "; ". cfg is reset first (then defaults). When only the
+ * credentials are missing, endpoint and region are still filled in, so a caller that
+ * knows the endpoint needs none (a loopback emulator) can supply its own and go on. */
 ddb_err ddb_config_resolve(ddb_config *cfg, const char *endpoint_flag, char *err, size_t errlen);
 /* Sets defaults for timeouts/attempts/verify_tls; called by ddb_config_resolve too. */
 void ddb_config_defaults(ddb_config *cfg);
 
 typedef struct ddb_attempt {
-    int64_t send_ns;    /* CLOCK_REALTIME just before the request was handed to curl */
-    int64_t recv_ns;    /* just after the response (or error) */
-    int http_status;    /* 0 when no response */
+    int64_t send_ns; /* CLOCK_REALTIME just before the request was handed to curl */
+    int64_t recv_ns; /* just after the response (or error) */
+    int http_status; /* 0 when no response */
     ddb_err err;
     int64_t backoff_ns; /* sleep before the next attempt (0 for the last) */
 } ddb_attempt;
 
 typedef struct ddb_result {
-    ddb_err err;             /* of the final attempt */
+    ddb_err err; /* of the final attempt */
     ddb_outcome outcome;
     int http_status;
-    char err_type[128];      /* "ConditionalCheckFailedException" (prefix stripped), or "" */
+    char err_type[128]; /* "ConditionalCheckFailedException" (prefix stripped), or "" */
     char err_message[512];
-    cJSON *body;             /* parsed response (success or error), owned; may be NULL */
+    cJSON *body; /* parsed response (success or error), owned; may be NULL */
     int attempts;
     ddb_attempt attempt[DDB_MAX_ATTEMPTS_LIMIT];
-    int64_t invoke_ns;       /* = attempt[0].send_ns */
-    int64_t complete_ns;     /* = attempt[attempts-1].recv_ns */
-    double wcu, rcu;         /* summed ConsumedCapacity over all tables (last attempt) */
+    int64_t invoke_ns;   /* = attempt[0].send_ns */
+    int64_t complete_ns; /* = attempt[attempts-1].recv_ns */
+    double wcu, rcu;     /* summed ConsumedCapacity over all tables (last attempt) */
 } ddb_result;
 
 void ddb_result_free(ddb_result *r); /* frees body; safe on a zeroed result */
@@ -151,17 +154,26 @@ ddb_err ddb_call(ddb_client *c, const char *operation, const cJSON *request, ddb
  * Returns DDB_OK or the first error (with message). */
 typedef int (*ddb_item_fn)(const cJSON *item, void *arg);
 ddb_err ddb_scan_all(const ddb_config *cfg, const char *table, int segments, int consistent,
-                     ddb_item_fn fn, void *arg, double *rcu, long *items, char *err,
-                     size_t errlen);
+                     ddb_item_fn fn, void *arg, double *rcu, long *items, char *err, size_t errlen);
 
 /* Polls DescribeTable until TableStatus is ACTIVE, or until deadline (CLOCK_MONOTONIC ns),
  * with backoff from 50 ms up to 5 s. *active_ns gets the realtime instant it was seen. */
 ddb_err ddb_wait_table_active(ddb_client *c, const char *table, int64_t deadline_mono_ns,
                               int64_t *active_ns, char *err, size_t errlen);
 /* Polls DescribeBackup until BackupStatus is AVAILABLE; fills size and the instant. */
-ddb_err ddb_wait_backup_available(ddb_client *c, const char *backup_arn,
-                                  int64_t deadline_mono_ns, int64_t *available_ns,
-                                  long long *size_bytes, char *err, size_t errlen);
+ddb_err ddb_wait_backup_available(ddb_client *c, const char *backup_arn, int64_t deadline_mono_ns,
+                                  int64_t *available_ns, long long *size_bytes, char *err,
+                                  size_t errlen);
+
+/* CRC32 (zlib polynomial) of a body, as in the x-amz-crc32 response header (the emulator
+ * sends it; the client verifies it). */
+uint32_t ddb_crc32(const void *data, size_t len);
+/* Upper bound of the full-jitter backoff before retry number `retry` (0 for the sleep
+ * after the first attempt): min(DDB_BACKOFF_CAP_MS, DDB_BACKOFF_BASE_MS * 2^retry), in ns.
+ * The sleep is uniform in [0, bound). */
+int64_t ddb_backoff_bound_ns(int retry);
+/* 1 if ddb_call adds ReturnConsumedCapacity=TOTAL to this operation's request. */
+int ddb_op_accepts_consumed_capacity(const char *operation);
 
 /* Library-wide init/cleanup (curl_global_init); call once from main. */
 int ddb_global_init(void);

@@ -1,0 +1,571 @@
+/*
+ * client.c - one DynamoDB JSON-1.0 call over libcurl: signing, sending, the AWS
+ * "standard" retry mode, x-amz-crc32 verification, the ok/fail/info outcome of every
+ * attempt, consumed capacity.
+ *
+ * A ddb_client owns one curl easy handle, so consecutive calls reuse one keep-alive
+ * connection, and one SigV4 key cache; it is used by one thread at a time. Nothing in
+ * this file is shared between clients, so clients in different threads need no locks
+ * (curl_global_init, done once by ddb_global_init, is the only library-wide state).
+ */
+#include "ddb/ddb.h"
+#include "ddb/internal.h"
+#include "ddb/sigv4.h"
+#include "util/clock.h"
+#include "util/pcg32.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#ifdef DDB_HAVE_ZLIB
+#include <zlib.h>
+#endif
+
+#define DDB_TARGET_PREFIX "DynamoDB_20120810."
+#define DDB_CONTENT_TYPE "application/x-amz-json-1.0"
+#define DDB_SERVICE "dynamodb"
+#define DDB_USER_AGENT "backcheck/" BACKCHECK_VERSION
+
+/* Data-plane operations whose request has ReturnConsumedCapacity (the API reference of
+ * each); we ask for TOTAL so the harness can cost every call. */
+static const char *const CAPACITY_OPS[] = {
+    "PutItem",        "UpdateItem",   "DeleteItem",         "GetItem",          "Query", "Scan",
+    "BatchWriteItem", "BatchGetItem", "TransactWriteItems", "TransactGetItems",
+};
+/* Operations whose CapacityUnits are write units (the rest are read units). */
+static const char *const WRITE_OPS[] = {
+    "PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems",
+};
+
+static int in_list(const char *const *list, size_t n, const char *op)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], op) == 0) return 1;
+    return 0;
+}
+
+int ddb_op_accepts_consumed_capacity(const char *operation)
+{
+    return operation &&
+           in_list(CAPACITY_OPS, sizeof(CAPACITY_OPS) / sizeof(CAPACITY_OPS[0]), operation);
+}
+
+/* ---- CRC32 (the zlib polynomial, as DynamoDB's x-amz-crc32 uses) ---- */
+
+#ifndef DDB_HAVE_ZLIB
+static uint32_t crc32_table_entry(uint32_t c)
+{
+    for (int k = 0; k < 8; k++)
+        c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    return c;
+}
+#endif
+
+uint32_t ddb_crc32(const void *data, size_t len)
+{
+#ifdef DDB_HAVE_ZLIB
+    return (uint32_t)crc32_z(0L, (const Bytef *)(data ? data : ""), len);
+#else
+    /* Table built on the stack per call: no shared mutable state, and responses are
+     * small next to the network time. */
+    uint32_t table[256];
+    for (uint32_t i = 0; i < 256; i++)
+        table[i] = crc32_table_entry(i);
+    const unsigned char *p = data;
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < len; i++)
+        c = table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
+    return c ^ 0xFFFFFFFFu;
+#endif
+}
+
+int64_t ddb_backoff_bound_ns(int retry)
+{
+    int64_t ms = DDB_BACKOFF_BASE_MS;
+    for (int i = 0; i < retry && ms < DDB_BACKOFF_CAP_MS; i++)
+        ms *= 2;
+    if (ms > DDB_BACKOFF_CAP_MS) ms = DDB_BACKOFF_CAP_MS;
+    return ms * BC_NS_PER_MS;
+}
+
+/* ---- the client ---- */
+
+struct ddb_client {
+    ddb_config cfg;
+    CURL *curl;
+    struct curl_slist *connect_to;
+    char host_header[600]; /* "host[:port]" exactly as sent and signed */
+    char path[512];
+    char config_error[384]; /* set when the endpoint or credentials are unusable */
+    ddb_sigv4_keycache keys;
+    pcg32 rng;
+    char curl_err[CURL_ERROR_SIZE];
+    /* Response of the attempt in flight. */
+    ddb_buf resp;
+    char resp_crc[32];
+    char resp_errtype[128];
+};
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+    ddb_client *c = arg;
+    ddb_buf_append(&c->resp, data, size * nmemb);
+    return c->resp.oom ? 0 : size * nmemb;
+}
+
+/* Copies the value of header `name` from a raw "Name: value\r\n" line if it matches. */
+static void header_value(const char *line, size_t n, const char *name, char *out, size_t outlen)
+{
+    size_t nl = strlen(name);
+    if (n <= nl || strncasecmp(line, name, nl) != 0 || line[nl] != ':') return;
+    const char *v = line + nl + 1;
+    const char *end = line + n;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+        end--;
+    size_t len = (size_t)(end - v);
+    if (len >= outlen) len = outlen - 1;
+    memcpy(out, v, len);
+    out[len] = '\0';
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+    ddb_client *c = arg;
+    size_t n = size * nmemb;
+    if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+        /* A new response (e.g. after 100 Continue): forget the previous headers. */
+        c->resp_crc[0] = '\0';
+        c->resp_errtype[0] = '\0';
+    }
+    header_value(data, n, "x-amz-crc32", c->resp_crc, sizeof(c->resp_crc));
+    header_value(data, n, "x-amzn-ErrorType", c->resp_errtype, sizeof(c->resp_errtype));
+    return n;
+}
+
+static int parse_endpoint(ddb_client *c)
+{
+    CURLU *u = curl_url();
+    if (!u) return -1;
+    int rc = -1;
+    char *host = NULL, *port = NULL, *path = NULL, *scheme = NULL;
+    if (curl_url_set(u, CURLUPART_URL, c->cfg.endpoint, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0)) {
+        CURLUcode pc = curl_url_get(u, CURLUPART_PORT, &port, 0);
+        if (pc == CURLUE_OK)
+            snprintf(c->host_header, sizeof(c->host_header), "%s:%s", host, port);
+        else
+            snprintf(c->host_header, sizeof(c->host_header), "%s", host);
+        if (curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK && path && *path)
+            snprintf(c->path, sizeof(c->path), "%s", path);
+        else
+            snprintf(c->path, sizeof(c->path), "/");
+        rc = 0;
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_free(path);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+ddb_client *ddb_client_new(const ddb_config *cfg)
+{
+    ddb_client *c = calloc(1, sizeof(*c));
+    if (!c) return NULL;
+    c->cfg = *cfg;
+    if (c->cfg.max_attempts <= 0) c->cfg.max_attempts = DDB_DEFAULT_MAX_ATTEMPTS;
+    if (c->cfg.max_attempts > DDB_MAX_ATTEMPTS_LIMIT) c->cfg.max_attempts = DDB_MAX_ATTEMPTS_LIMIT;
+    uint64_t seed = cfg->jitter_seed ? cfg->jitter_seed
+                                     : bc_mix64((uint64_t)bc_now_ns() ^ (uint64_t)(uintptr_t)c);
+    pcg32_seed(&c->rng, seed, (uint64_t)(uintptr_t)c | 1u);
+    ddb_buf_init(&c->resp);
+    c->curl = curl_easy_init();
+    if (!c->curl) {
+        free(c);
+        return NULL;
+    }
+    if (!c->cfg.endpoint[0] || parse_endpoint(c) != 0)
+        snprintf(c->config_error, sizeof(c->config_error),
+                 "bad endpoint URL '%.200s': expected http://host[:port] or https://host",
+                 c->cfg.endpoint);
+    else if (!c->cfg.region[0])
+        snprintf(c->config_error, sizeof(c->config_error),
+                 "no region: set AWS_REGION or give one in the configuration");
+    else if (!c->cfg.creds.access_key_id[0] || !c->cfg.creds.secret_access_key[0])
+        snprintf(c->config_error, sizeof(c->config_error),
+                 "no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or configure "
+                 "a profile (AWS_PROFILE)");
+
+    CURL *h = c->curl;
+    curl_easy_setopt(h, CURLOPT_URL, c->cfg.endpoint);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for timeouts */
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->curl_err);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->cfg.connect_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->cfg.request_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, c->cfg.verify_tls ? 1L : 0L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, c->cfg.verify_tls ? 2L : 0L);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, DDB_USER_AGENT);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    if (c->cfg.connect_to[0]) {
+        /* "HOST:PORT" -> "::HOST:PORT": every host and port of the URL goes there. */
+        char spec[320];
+        snprintf(spec, sizeof(spec), "::%s", c->cfg.connect_to);
+        c->connect_to = curl_slist_append(NULL, spec);
+        if (!c->connect_to) {
+            curl_easy_cleanup(c->curl);
+            free(c);
+            return NULL;
+        }
+        curl_easy_setopt(h, CURLOPT_CONNECT_TO, c->connect_to);
+    }
+    return c;
+}
+
+void ddb_client_free(ddb_client *c)
+{
+    if (!c) return;
+    curl_easy_cleanup(c->curl);
+    curl_slist_free_all(c->connect_to);
+    ddb_buf_free(&c->resp);
+    /* The struct holds the secret and the derived key: wipe before freeing. */
+    memset(&c->cfg.creds, 0, sizeof(c->cfg.creds));
+    memset(&c->keys, 0, sizeof(c->keys));
+    free(c);
+}
+
+void ddb_result_free(ddb_result *r)
+{
+    if (!r) return;
+    cJSON_Delete(r->body);
+    r->body = NULL;
+}
+
+/* ---- one attempt ---- */
+
+typedef struct attempt_out {
+    ddb_err err;
+    int http_status;
+    cJSON *body;
+    char err_type[128];
+    char err_message[512];
+} attempt_out;
+
+static int header_line(struct curl_slist **list, const char *name, const char *value)
+{
+    size_t n = strlen(name) + strlen(value) + 3;
+    char *line = malloc(n);
+    if (!line) return -1;
+    snprintf(line, n, "%s: %s", name, value);
+    struct curl_slist *l = curl_slist_append(*list, line);
+    free(line);
+    if (!l) return -1;
+    *list = l;
+    return 0;
+}
+
+static void strip_type(const char *type, char *out, size_t outlen)
+{
+    const char *name = strrchr(type, '#');
+    name = name ? name + 1 : type;
+    size_t len = strcspn(name, ":");
+    if (len >= outlen) len = outlen - 1;
+    memcpy(out, name, len);
+    out[len] = '\0';
+}
+
+/* Classifies a transport failure. A request curl never finished sending headers for
+ * (request size 0) was not received by the service: CONNECT. Anything later may have
+ * been applied: TIMEOUT or NETWORK. */
+static ddb_err transport_err(CURLcode cc, long request_size)
+{
+    switch (cc) {
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        return DDB_ERR_CONFIG;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+        return DDB_ERR_CONNECT;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+        return DDB_ERR_CONFIG; /* not transient: retrying will not fix a certificate */
+    case CURLE_OPERATION_TIMEDOUT:
+        return request_size > 0 ? DDB_ERR_TIMEOUT : DDB_ERR_CONNECT;
+    default:
+        return request_size > 0 ? DDB_ERR_NETWORK : DDB_ERR_CONNECT;
+    }
+}
+
+static int mentions_item_size(const char *msg)
+{
+    return strstr(msg, "Item size") || strstr(msg, "item size");
+}
+
+static void perform_attempt(ddb_client *c, const char *operation, const char *body, size_t body_len,
+                            ddb_attempt *rec, attempt_out *ao)
+{
+    memset(ao, 0, sizeof(*ao));
+    char amz_date[32], target[128];
+    bc_fmt_compact(bc_now_ns(), amz_date, sizeof(amz_date));
+    snprintf(target, sizeof(target), "%s%s", DDB_TARGET_PREFIX, operation);
+    const ddb_creds *cr = &c->cfg.creds;
+    ddb_header hs[5] = {
+        {"Host", c->host_header},
+        {"X-Amz-Date", amz_date},
+        {"X-Amz-Target", target},
+        {"Content-Type", DDB_CONTENT_TYPE},
+        {"X-Amz-Security-Token", cr->session_token},
+    };
+    size_t nh = cr->session_token[0] ? 5 : 4;
+    ddb_sigv4_input in = {
+        .method = "POST",
+        .path = c->path,
+        .query = NULL,
+        .headers = hs,
+        .nheaders = nh,
+        .body = body,
+        .body_len = body_len,
+        .region = c->cfg.region,
+        .service = DDB_SERVICE,
+        .amz_date = amz_date,
+        .access_key_id = cr->access_key_id,
+        .secret_access_key = cr->secret_access_key,
+        .normalize_path = 1,
+    };
+    char *authz = NULL;
+    struct curl_slist *list = NULL;
+    int hrc = ddb_sigv4_authorization(&in, &c->keys, &authz);
+    for (size_t i = 0; hrc == 0 && i < nh; i++)
+        hrc = header_line(&list, hs[i].name, hs[i].value);
+    if (hrc == 0) hrc = header_line(&list, "Authorization", authz);
+    /* No "Expect: 100-continue" round trip for large bodies. */
+    if (hrc == 0) hrc = header_line(&list, "Expect", "");
+    free(authz);
+    rec->send_ns = bc_now_ns();
+    if (hrc != 0) {
+        curl_slist_free_all(list);
+        rec->recv_ns = rec->send_ns;
+        ao->err = DDB_ERR_CONFIG;
+        snprintf(ao->err_message, sizeof(ao->err_message), "could not sign the request");
+        return;
+    }
+    c->resp.len = 0;
+    if (c->resp.data) c->resp.data[0] = '\0';
+    c->resp.oom = 0;
+    c->resp_crc[0] = '\0';
+    c->resp_errtype[0] = '\0';
+    c->curl_err[0] = '\0';
+    CURL *h = c->curl;
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+
+    rec->send_ns = bc_now_ns();
+    CURLcode cc = curl_easy_perform(h);
+    rec->recv_ns = bc_now_ns();
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+    curl_slist_free_all(list);
+
+    if (cc != CURLE_OK) {
+        long request_size = 0;
+        curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &request_size);
+        ao->err = transport_err(cc, request_size);
+        snprintf(ao->err_message, sizeof(ao->err_message), "%s",
+                 c->curl_err[0] ? c->curl_err : curl_easy_strerror(cc));
+        return;
+    }
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    ao->http_status = (int)status;
+    const char *rb = c->resp.data ? c->resp.data : "";
+    size_t rlen = c->resp.len;
+    if (c->resp_crc[0]) {
+        char *end = NULL;
+        unsigned long long want = strtoull(c->resp_crc, &end, 10);
+        uint32_t got = ddb_crc32(rb, rlen);
+        if (!end || *end != '\0' || want != (unsigned long long)got) {
+            ao->err = DDB_ERR_CRC;
+            snprintf(ao->err_message, sizeof(ao->err_message),
+                     "x-amz-crc32 mismatch: header says %s, body of %zu bytes has %u", c->resp_crc,
+                     rlen, (unsigned)got);
+            return;
+        }
+    }
+    ao->body = cJSON_ParseWithLength(rb, rlen);
+    if (status >= 200 && status < 300) {
+        if (!ao->body) {
+            ao->err = DDB_ERR_PROTOCOL;
+            snprintf(ao->err_message, sizeof(ao->err_message),
+                     "HTTP %ld with a body that is not JSON (%zu bytes)", status, rlen);
+        }
+        return;
+    }
+    const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ao->body, "__type"));
+    if (!type && c->resp_errtype[0]) type = c->resp_errtype;
+    const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ao->body, "message"));
+    if (!msg) msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ao->body, "Message"));
+    ao->err = ddb_err_from_type(type, (int)status);
+    if (ao->err == DDB_OK) /* a non-2xx status is never success */
+        ao->err = DDB_ERR_OTHER;
+    if (type) strip_type(type, ao->err_type, sizeof(ao->err_type));
+    if (msg)
+        snprintf(ao->err_message, sizeof(ao->err_message), "%s", msg);
+    else
+        snprintf(ao->err_message, sizeof(ao->err_message), "HTTP %ld", status);
+    if (ao->err == DDB_ERR_VALIDATION && msg && mentions_item_size(msg))
+        ao->err = DDB_ERR_ITEM_TOO_LARGE;
+}
+
+/* Outcome of one attempt (ddb.h): a definite 4xx or a request never sent is FAIL;
+ * anything after which the service may have applied the operation is INFO. */
+static ddb_outcome attempt_outcome(ddb_err err, int http_status)
+{
+    if (err == DDB_OK) return DDB_OUTCOME_OK;
+    if (http_status >= 500) return DDB_OUTCOME_INFO;
+    switch (err) {
+    case DDB_ERR_TIMEOUT:
+    case DDB_ERR_NETWORK:
+    case DDB_ERR_CRC:
+    case DDB_ERR_PROTOCOL:
+    case DDB_ERR_INTERNAL:
+        return DDB_OUTCOME_INFO;
+    default:
+        return DDB_OUTCOME_FAIL;
+    }
+}
+
+static double num_or_zero(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0.0;
+}
+
+static void add_capacity(const cJSON *cc, int write_op, double *wcu, double *rcu)
+{
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(cc, "ReadCapacityUnits");
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(cc, "WriteCapacityUnits");
+    if (cJSON_IsNumber(r) || cJSON_IsNumber(w)) {
+        *rcu += num_or_zero(cc, "ReadCapacityUnits");
+        *wcu += num_or_zero(cc, "WriteCapacityUnits");
+        return;
+    }
+    double units = num_or_zero(cc, "CapacityUnits");
+    if (write_op)
+        *wcu += units;
+    else
+        *rcu += units;
+}
+
+static void sum_capacity(const char *operation, const cJSON *body, double *wcu, double *rcu)
+{
+    *wcu = *rcu = 0;
+    const cJSON *cc = cJSON_GetObjectItemCaseSensitive(body, "ConsumedCapacity");
+    if (!cc) return;
+    int write_op = in_list(WRITE_OPS, sizeof(WRITE_OPS) / sizeof(WRITE_OPS[0]), operation);
+    if (cJSON_IsArray(cc)) {
+        const cJSON *e;
+        cJSON_ArrayForEach(e, cc) add_capacity(e, write_op, wcu, rcu);
+    } else if (cJSON_IsObject(cc)) {
+        add_capacity(cc, write_op, wcu, rcu);
+    }
+}
+
+ddb_err ddb_call(ddb_client *c, const char *operation, const cJSON *request, ddb_result *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!c || !operation || !*operation) {
+        out->err = DDB_ERR_CONFIG;
+        out->outcome = DDB_OUTCOME_FAIL;
+        snprintf(out->err_message, sizeof(out->err_message), "no client or operation");
+        return out->err;
+    }
+    if (c->config_error[0]) {
+        out->err = DDB_ERR_CONFIG;
+        out->outcome = DDB_OUTCOME_FAIL;
+        snprintf(out->err_message, sizeof(out->err_message), "%s", c->config_error);
+        out->invoke_ns = out->complete_ns = bc_now_ns();
+        return out->err;
+    }
+    /* The body: the request, plus ReturnConsumedCapacity=TOTAL where it applies. */
+    char *body = NULL;
+    if (request && ddb_op_accepts_consumed_capacity(operation) &&
+        !cJSON_GetObjectItemCaseSensitive(request, "ReturnConsumedCapacity")) {
+        cJSON *dup = cJSON_Duplicate(request, 1);
+        if (dup && cJSON_AddStringToObject(dup, "ReturnConsumedCapacity", "TOTAL"))
+            body = cJSON_PrintUnformatted(dup);
+        cJSON_Delete(dup);
+    } else if (request) {
+        body = cJSON_PrintUnformatted(request);
+    } else if (ddb_op_accepts_consumed_capacity(operation)) {
+        body = strdup("{\"ReturnConsumedCapacity\":\"TOTAL\"}");
+    } else {
+        body = strdup("{}");
+    }
+    if (!body) {
+        out->err = DDB_ERR_CONFIG;
+        out->outcome = DDB_OUTCOME_FAIL;
+        snprintf(out->err_message, sizeof(out->err_message), "out of memory building request");
+        return out->err;
+    }
+    size_t body_len = strlen(body);
+
+    int any_info = 0;
+    attempt_out ao;
+    memset(&ao, 0, sizeof(ao));
+    for (int i = 0; i < c->cfg.max_attempts; i++) {
+        ddb_attempt *rec = &out->attempt[i];
+        cJSON_Delete(ao.body);
+        perform_attempt(c, operation, body, body_len, rec, &ao);
+        rec->http_status = ao.http_status;
+        rec->err = ao.err;
+        out->attempts = i + 1;
+        if (attempt_outcome(ao.err, ao.http_status) == DDB_OUTCOME_INFO) any_info = 1;
+        if (ao.err == DDB_OK || !ddb_err_retryable(ao.err) || i + 1 == c->cfg.max_attempts) break;
+        /* Full jitter: uniform in [0, min(cap, base * 2^i)). */
+        int64_t bound = ddb_backoff_bound_ns(i);
+        rec->backoff_ns = (int64_t)(pcg32_double(&c->rng) * (double)bound);
+        bc_sleep_ns(rec->backoff_ns);
+    }
+    free(body);
+
+    out->err = ao.err;
+    out->http_status = ao.http_status;
+    out->body = ao.body;
+    memcpy(out->err_type, ao.err_type, sizeof(out->err_type));
+    memcpy(out->err_message, ao.err_message, sizeof(out->err_message));
+    out->outcome = attempt_outcome(ao.err, ao.http_status);
+    /* An earlier attempt may have been applied: a later definite refusal (say the
+     * conditional check of the retry failing because the first attempt wrote) does
+     * not prove the operation did not happen. */
+    if (out->outcome == DDB_OUTCOME_FAIL && any_info) out->outcome = DDB_OUTCOME_INFO;
+    out->invoke_ns = out->attempt[0].send_ns;
+    out->complete_ns = out->attempt[out->attempts - 1].recv_ns;
+    sum_capacity(operation, out->body, &out->wcu, &out->rcu);
+    return out->err;
+}
+
+int ddb_global_init(void)
+{
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+void ddb_global_cleanup(void)
+{
+    curl_global_cleanup();
+}
