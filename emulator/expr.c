@@ -841,7 +841,12 @@ static cnode *parse_primary(parser *p)
     if (is_kw(p, p->pos, "IN")) {
         p->pos++;
         if (!count_op(p) || !expect(p, T_LPAREN)) return NULL;
-        operand *items[EMU_EXPR_MAX_IN_OPERANDS];
+        /* in the pool, not on the stack: this frame recurses through parentheses */
+        operand **list = pool_alloc(p->pl, EMU_EXPR_MAX_IN_OPERANDS * sizeof(*list));
+        if (!list) {
+            poom(p);
+            return NULL;
+        }
         int n = 0;
         do {
             operand *o = parse_operand(p);
@@ -853,16 +858,11 @@ static cnode *parse_primary(parser *p)
                      n + 1);
                 return NULL;
             }
-            items[n++] = o;
+            list[n++] = o;
         } while (accept(p, T_COMMA));
         if (!expect(p, T_RPAREN)) return NULL;
         cnode *c = new_cnode(p, C_IN);
-        operand **list = pool_alloc(p->pl, (size_t)n * sizeof(*list));
-        if (!c || !list) {
-            poom(p);
-            return NULL;
-        }
-        memcpy(list, items, (size_t)n * sizeof(*list));
+        if (!c) return NULL;
         c->x = x;
         c->list = list;
         c->nlist = n;
@@ -1638,23 +1638,24 @@ static int upd_add_delete(upd_ctx *u, action *a)
 
 /* The container that holds the last segment of pa (the item itself for a top-level name),
  * or NULL when the path does not lead to one. */
-static cJSON *path_parent(cJSON *item, const path *pa)
+static cJSON *path_parent(cJSON *item, const path *pa, int *missing)
 {
+    *missing = 0;
     if (pa->n == 1) return item;
     cJSON *cur = cJSON_GetObjectItemCaseSensitive(item, pa->seg[0].name);
-    for (int i = 1; cur && i < pa->n - 1; i++) {
+    for (int i = 1; cur && i < pa->n; i++) {
         const pseg *s = &pa->seg[i];
         ddb_attr_type t = ddb_attr_type_of(cur);
+        if ((s->name && t != DDB_T_M) || (!s->name && t != DDB_T_L))
+            return NULL; /* a scalar (or the wrong container) on the way */
+        if (i == pa->n - 1) return cur->child;
         if (s->name)
-            cur = t == DDB_T_M ? cJSON_GetObjectItemCaseSensitive(cur->child, s->name) : NULL;
+            cur = cJSON_GetObjectItemCaseSensitive(cur->child, s->name);
         else
-            cur = t == DDB_T_L ? cJSON_GetArrayItem(cur->child, (int)s->index) : NULL;
+            cur = cJSON_GetArrayItem(cur->child, (int)s->index);
     }
-    if (!cur) return NULL;
-    const pseg *last = &pa->seg[pa->n - 1];
-    ddb_attr_type t = ddb_attr_type_of(cur);
-    if ((last->name && t != DDB_T_M) || (!last->name && t != DDB_T_L)) return NULL;
-    return cur->child;
+    *missing = 1;
+    return NULL;
 }
 
 static const char INVALID_PATH[] = "The document path provided in the update expression is "
@@ -1663,7 +1664,8 @@ static const char INVALID_PATH[] = "The document path provided in the update exp
 /* Stores v (consumed) at pa; a list index past the end appends, as DynamoDB does. */
 static int path_put(cJSON *item, const path *pa, cJSON *v, char *err, size_t errlen)
 {
-    cJSON *parent = path_parent(item, pa);
+    int missing;
+    cJSON *parent = path_parent(item, pa, &missing);
     if (!parent) {
         cJSON_Delete(v);
         set_err(err, errlen, "%s", INVALID_PATH);
@@ -1685,12 +1687,10 @@ static int path_put(cJSON *item, const path *pa, cJSON *v, char *err, size_t err
 
 static int path_delete(cJSON *item, const path *pa, char *err, size_t errlen)
 {
-    cJSON *parent = path_parent(item, pa);
+    int missing;
+    cJSON *parent = path_parent(item, pa, &missing);
     if (!parent) {
-        if (pa->n == 1) return 0;
-        /* a missing map or list on the way is nothing to remove; a scalar is an error */
-        cJSON *probe = cJSON_GetObjectItemCaseSensitive(item, pa->seg[0].name);
-        if (!probe) return 0;
+        if (missing) return 0; /* nothing there to remove */
         set_err(err, errlen, "%s", INVALID_PATH);
         return -1;
     }

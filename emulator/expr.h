@@ -26,7 +26,9 @@
 #define EMU_EXPR_MAX_OPERATORS 300   /* operators or functions in any expression string */
 #define EMU_EXPR_MAX_IN_OPERANDS 100 /* "The list can contain up to 100 values" (IN) */
 
-typedef struct emu_expr emu_expr; /* compiled condition / filter */
+/* compiled condition / filter; immutable once compiled, so any number of threads may
+ * evaluate it at once */
+typedef struct emu_expr emu_expr;
 
 /* ConditionExpression (errors say "Invalid ConditionExpression: ..."). */
 int emu_cond_compile(const char *expr, const cJSON *names, const cJSON *values, emu_expr **out,

@@ -394,6 +394,11 @@ static void test_update_remove_add_delete(void **state)
 {
     (void)state;
     expect_update("REMOVE a, nope", NULL, NULL, "{'a':{'N':'1'},'b':{'N':'2'}}", "{'b':{'N':'2'}}");
+    expect_update("REMOVE m.x.y, m.l[3].z, nope.x", NULL, NULL, "{'m':{'M':{'l':{'L':[]}}}}",
+                  "{'m':{'M':{'l':{'L':[]}}}}");
+    expect_update_error("REMOVE m.a.b", NULL, NULL, "{'m':{'M':{'a':{'N':'1'}}}}",
+                        "The document path provided in the update expression is invalid for "
+                        "update");
     expect_update("REMOVE m.a", NULL, NULL, "{'m':{'M':{'a':{'N':'1'},'b':{'N':'2'}}}}",
                   "{'m':{'M':{'b':{'N':'2'}}}}");
     /* indexes refer to the list as it was */
