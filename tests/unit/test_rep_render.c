@@ -1,0 +1,355 @@
+/* test_rep_render.c - report.md and junit.xml against golden files (byte for byte),
+ * junit.xml against the common JUnit schema, escaping of hostile strings, report.html's
+ * structure, and the errors a user sees for a bad run directory.
+ *
+ * BACKCHECK_UPDATE_GOLDEN=1 rewrites tests/golden/ from the current output (review the
+ * diff before committing it). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "reports/report.h"
+
+static const char *src_dir(void)
+{
+    const char *s = getenv("BACKCHECK_SOURCE_DIR");
+    return s ? s : ".";
+}
+
+static char *render(const char *run_dir, const char *format, char *err, size_t errlen, int *rc)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    *rc = rep_render(run_dir, format, f, err, errlen);
+    fclose(f);
+    return buf;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    size_t got = fread(s, 1, (size_t)n, f);
+    s[got] = '\0';
+    fclose(f);
+    return s;
+}
+
+static void check_golden(const char *run, const char *format, const char *ext)
+{
+    char dir[1024], golden[1024], err[512] = "";
+    snprintf(dir, sizeof dir, "%s/tests/fixtures/results/%s", src_dir(), run);
+    snprintf(golden, sizeof golden, "%s/tests/golden/%s.%s", src_dir(), run, ext);
+    int rc;
+    char *got = render(dir, format, err, sizeof err, &rc);
+    if (rc) fail_msg("rendering %s %s: %s", run, format, err);
+    const char *upd = getenv("BACKCHECK_UPDATE_GOLDEN");
+    if (upd && *upd == '1') {
+        FILE *f = fopen(golden, "w");
+        assert_non_null(f);
+        fputs(got, f);
+        fclose(f);
+        print_message("updated %s\n", golden);
+    }
+    char *want = slurp(golden);
+    if (!want) fail_msg("%s missing (BACKCHECK_UPDATE_GOLDEN=1 writes it)", golden);
+    if (strcmp(got, want) != 0) {
+        size_t i = 0;
+        while (got[i] && got[i] == want[i])
+            i++;
+        fail_msg("%s differs from the output at byte %zu: got \"%.60s\" want \"%.60s\"", golden, i,
+                 got + i, want + i);
+    }
+    free(got);
+    free(want);
+}
+
+static void test_golden_md(void **state)
+{
+    (void)state;
+    check_golden("fail", "md", "md");
+    check_golden("pass", "md", "md");
+    check_golden("inconclusive", "md", "md");
+}
+
+static void test_golden_junit(void **state)
+{
+    (void)state;
+    check_golden("fail", "junit", "junit.xml");
+    check_golden("pass", "junit", "junit.xml");
+    check_golden("inconclusive", "junit", "junit.xml");
+}
+
+static int have_xmllint(void)
+{
+    return system("command -v xmllint >/dev/null 2>&1") == 0;
+}
+
+/* Writes a rendering to a temporary file and returns xmllint's exit status for args. */
+static int xmllint_on(const char *content, const char *args)
+{
+    char path[] = "/tmp/test_rep_xml_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs(content, f);
+    fclose(f);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "xmllint %s %s >/dev/null 2>/tmp/test_rep_xmllint.err", args, path);
+    int rc = system(cmd);
+    unlink(path);
+    return rc;
+}
+
+static void test_junit_validates_against_schema(void **state)
+{
+    (void)state;
+    if (!have_xmllint()) {
+        print_message("xmllint not installed (Debian: libxml2-utils): schema check skipped\n");
+        skip();
+    }
+    char args[1200], err[512];
+    snprintf(args, sizeof args, "--noout --schema %s/tests/fixtures/junit.xsd", src_dir());
+    const char *runs[] = {"fail", "pass", "inconclusive"};
+    for (int i = 0; i < 3; i++) {
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s/tests/fixtures/results/%s", src_dir(), runs[i]);
+        int rc;
+        char *x = render(dir, "junit", err, sizeof err, &rc);
+        assert_int_equal(rc, 0);
+        if (xmllint_on(x, args) != 0)
+            fail_msg("junit.xml of %s does not validate (see /tmp/test_rep_xmllint.err)", runs[i]);
+        free(x);
+    }
+}
+
+static void test_junit_counts_failures_and_skips(void **state)
+{
+    (void)state;
+    char dir[1024], err[512];
+    int rc;
+    snprintf(dir, sizeof dir, "%s/tests/fixtures/results/fail", src_dir());
+    char *x = render(dir, "junit", err, sizeof err, &rc);
+    assert_int_equal(rc, 0);
+    /* The LOST finding fails b1's presence case; b2's torn transaction is an observation. */
+    assert_non_null(strstr(x, "classname=\"backcheck.fixture-fail.b1\" name=\"presence\" "
+                              "time=\"0\">\n      <failure message=\"1 violation: LOST\""));
+    assert_non_null(strstr(x, "<system-out>1 observation"));
+    assert_null(strstr(x, "<failure message=\"1 violation: TORN_TXN"));
+    free(x);
+    snprintf(dir, sizeof dir, "%s/tests/fixtures/results/inconclusive", src_dir());
+    x = render(dir, "junit", err, sizeof err, &rc);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(x, "failures=\"0\""));
+    assert_non_null(strstr(x, "<skipped message=\"inconclusive: backup TIMEOUT"));
+    free(x);
+}
+
+/* A temporary run directory holding one results.json. */
+static void make_run(char *dir, const char *results)
+{
+    strcpy(dir, "/tmp/test_rep_run_XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    char path[1100];
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    FILE *f = fopen(path, "w");
+    fputs(results, f);
+    fclose(f);
+}
+
+static void remove_run(const char *dir)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static const char *hostile =
+    "{\"scenario\":\"s<&>\",\"verdict\":\"fail\",\"profile\":\"strict\",\"seed\":1,"
+    "\"backups\":[{\"id\":\"b\\\"1'\",\"exercised\":true,\"verdict\":\"fail\","
+    "\"request_ns\":1000,\"findings\":[{\"kind\":\"PHANTOM\",\"severity\":\"violation\","
+    "\"key\":\"k]]></x>|`*_\\u0001\",\"op_ids\":[\"0.1\",7],"
+    "\"detail\":\"<script>alert('x')</script> & \\\"q\\\" | pipe\\nline\"}]}]}";
+
+static void test_hostile_strings_are_escaped(void **state)
+{
+    (void)state;
+    char dir[64], err[512];
+    make_run(dir, hostile);
+    int rc;
+    char *x = render(dir, "junit", err, sizeof err, &rc);
+    assert_int_equal(rc, 0);
+    assert_null(strstr(x, "<script>"));
+    assert_null(strstr(x, "]]></x>"));
+    assert_non_null(strstr(x, "&lt;script&gt;alert(&apos;x&apos;)&lt;/script&gt; &amp;"));
+    if (have_xmllint()) assert_int_equal(xmllint_on(x, "--noout"), 0);
+    free(x);
+
+    char *md = render(dir, "md", err, sizeof err, &rc);
+    assert_int_equal(rc, 0);
+    assert_null(strstr(md, "<script>"));
+    /* A pipe or a newline inside a cell would break the table row. */
+    assert_non_null(strstr(md, "\\| pipe line |"));
+    free(md);
+
+    char *html = render(dir, "html", err, sizeof err, &rc);
+    assert_int_equal(rc, 0);
+    assert_null(strstr(html, "<script>"));
+    assert_non_null(strstr(html, "&lt;script&gt;"));
+    free(html);
+    remove_run(dir);
+}
+
+static void test_bad_run_directories_name_the_file(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    int rc;
+    char *x = render("/nonexistent/run", "md", err, sizeof err, &rc);
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(err, "/nonexistent/run/results.json"));
+    free(x);
+
+    char dir[64];
+    make_run(dir, "{\"verdict\": \"pass\",\n \"backups\": [}\n");
+    x = render(dir, "md", err, sizeof err, &rc);
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(err, "results.json:2: not valid JSON"));
+    free(x);
+    x = render(dir, "pdf", err, sizeof err, &rc);
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(err, "pdf"));
+    free(x);
+    remove_run(dir);
+}
+
+static void test_write_all_writes_the_three_reports(void **state)
+{
+    (void)state;
+    char dir[64], err[512], cmd[1400];
+    make_run(dir, "{\"verdict\":\"pass\",\"scenario\":\"w\",\"backups\":[]}");
+    assert_int_equal(rep_write_all(dir, err, sizeof err), 0);
+    const char *files[] = {"report.html", "report.md", "junit.xml"};
+    for (int i = 0; i < 3; i++) {
+        struct stat st;
+        snprintf(cmd, sizeof cmd, "%s/%s", dir, files[i]);
+        assert_int_equal(stat(cmd, &st), 0);
+        assert_true(st.st_size > 100);
+    }
+    remove_run(dir);
+}
+
+static int count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+static void test_html_structure(void **state)
+{
+    (void)state;
+    char dir[1024], err[512];
+    int rc;
+    snprintf(dir, sizeof dir, "%s/tests/fixtures/results/fail", src_dir());
+    char *h = render(dir, "html", err, sizeof err, &rc);
+    if (rc) fail_msg("html: %s", err);
+    /* Self-contained: no script, no external reference. */
+    assert_null(strstr(h, "<script"));
+    assert_null(strstr(h, "src=\""));
+    assert_null(strstr(h, "<link"));
+    assert_null(strstr(h, "@import"));
+    /* Each backup: a zoomed and a whole-run timeline with R and A markers and its cut. */
+    const char *ids[] = {"b1", "b2"};
+    for (int i = 0; i < 2; i++) {
+        char open[64];
+        snprintf(open, sizeof open, "id=\"tl-%s-zoom\"", ids[i]);
+        const char *z = strstr(h, open);
+        assert_non_null(z);
+        const char *end = strstr(z, "</svg>");
+        assert_non_null(end);
+        size_t n = (size_t)(end - z);
+        char *svg = strndup(z, n);
+        assert_non_null(strstr(svg, "marker marker-R"));
+        assert_non_null(strstr(svg, "marker marker-A"));
+        assert_non_null(strstr(svg, "marker marker-C"));
+        assert_non_null(strstr(svg, i == 0 ? "cut cut-instant" : "cut cut-fuzzy"));
+        assert_non_null(strstr(svg, "class=\"guarantee\""));
+        free(svg);
+        snprintf(open, sizeof open, "id=\"tl-%s-whole\"", ids[i]);
+        assert_non_null(strstr(h, open));
+    }
+    /* Two timelines per backup, throughput and latency, and the hidden defs. */
+    assert_int_equal(count(h, "<svg"), 2 * 2 + 2 + 1);
+    /* The lost write is marked and linked to its finding, which links back. */
+    assert_non_null(strstr(h, "<a href=\"#find-b1-0\"><g class=\"violation-mark\">"));
+    assert_non_null(strstr(h, "id=\"find-b1-0\""));
+    assert_non_null(strstr(h, "href=\"#tl-b1-zoom\""));
+    /* Every class of write appears in b1's whole-run view (the fixture has all four). */
+    const char *whole = strstr(h, "id=\"tl-b1-whole\"");
+    for (int k = 0; k < 4; k++) {
+        char cls[32];
+        snprintf(cls, sizeof cls, "class=\"w-%d\"", k);
+        const char *p = strstr(whole, cls);
+        assert_true(p && p < strstr(whole, "</svg>"));
+    }
+    /* The latency fault window is shaded; the pricing date is shown; the scenario too. */
+    assert_non_null(strstr(h, "fault: latency"));
+    assert_non_null(strstr(h, "2026-11-25"));
+    assert_non_null(strstr(h, "Scenario as run"));
+    if (have_xmllint()) {
+        /* Well-formed as XML, and the HTML parser finds nothing worse than SVG tags it
+         * does not know (HTML4's DTD predates inline SVG). */
+        if (xmllint_on(h, "--noout") != 0)
+            fail_msg("report.html is not well-formed (see /tmp/test_rep_xmllint.err)");
+        xmllint_on(h, "--html --noout");
+        char *e = slurp("/tmp/test_rep_xmllint.err");
+        for (char *line = strtok(e, "\n"); line; line = strtok(NULL, "\n"))
+            if (strstr(line, "parser error") && !strstr(line, "invalid"))
+                fail_msg("xmllint --html: %s", line);
+        free(e);
+    }
+    /* Small: the fixture's 733 operations draw in well under 100 KB. */
+    assert_true(strlen(h) < 100000);
+    free(h);
+
+    /* Without history.jsonl the timelines still show the markers and the cut. */
+    snprintf(dir, sizeof dir, "%s/tests/fixtures/results/pass", src_dir());
+    h = render(dir, "html", err, sizeof err, &rc);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(h, "id=\"tl-b1-zoom\""));
+    assert_non_null(strstr(h, "marker marker-R"));
+    assert_non_null(strstr(h, "cut cut-instant"));
+    assert_non_null(strstr(h, "history.jsonl not found"));
+    free(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_golden_md),
+        cmocka_unit_test(test_golden_junit),
+        cmocka_unit_test(test_junit_validates_against_schema),
+        cmocka_unit_test(test_junit_counts_failures_and_skips),
+        cmocka_unit_test(test_hostile_strings_are_escaped),
+        cmocka_unit_test(test_bad_run_directories_name_the_file),
+        cmocka_unit_test(test_write_all_writes_the_three_reports),
+        cmocka_unit_test(test_html_structure),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
