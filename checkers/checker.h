@@ -11,14 +11,14 @@
 typedef enum chk_verdict {
     CHK_PASS = 0,
     CHK_FAIL = 1,
-    CHK_ERROR = 2,        /* could not check (bad/missing files) */
+    CHK_ERROR = 2, /* could not check (bad/missing files) */
     CHK_INCONCLUSIVE = 3
 } chk_verdict; /* values are the process exit codes */
 
 typedef struct chk_options {
-    const char *profile;  /* override the scenario's guarantee ("strict", ...), or NULL */
-    const char *output;   /* results path; NULL = RUN_DIR/results.json */
-    const char *pricing;  /* pricing file override, or NULL for the built-in one */
+    const char *profile; /* override the scenario's guarantee ("strict", ...), or NULL */
+    const char *output;  /* results path; NULL = RUN_DIR/results.json */
+    const char *pricing; /* pricing file override, or NULL for the built-in one */
     int quiet;
 } chk_options;
 
@@ -30,6 +30,6 @@ typedef struct chk_summary {
 
 /* Checks run_dir, writes results.json. Returns the verdict (CHK_ERROR with a message
  * naming the file/field on bad input). */
-chk_verdict chk_run_dir(const char *run_dir, const chk_options *opts, chk_summary *out,
-                        char *err, size_t errlen);
+chk_verdict chk_run_dir(const char *run_dir, const chk_options *opts, chk_summary *out, char *err,
+                        size_t errlen);
 #endif

@@ -1,0 +1,752 @@
+/*
+ * model.c - loads a run directory into the compact model the checkers share
+ * (chk_internal.h): scenario.json, the guarantee profile, backups.jsonl merged by
+ * (type, id), and history.jsonl into interned keys and 40-byte write records indexed by
+ * (key, write id).
+ */
+#include "checkers/chk_internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "util/pcg32.h"
+
+/* AWS documents the on-demand backup window as one minute each side of the request
+ * (CreateBackup, AWS-FACTS.md 1.1). */
+#define CHK_AWS_WINDOW_NS (60LL * 1000000000LL)
+
+/* ---------------------------------------------------------------- key table */
+
+int chk_keytab_init(chk_keytab *kt)
+{
+    memset(kt, 0, sizeof *kt);
+    kt->nslots = 1024;
+    kt->slots = calloc(kt->nslots, sizeof *kt->slots);
+    kt->arena_cap = 1 << 16;
+    kt->arena = malloc(kt->arena_cap);
+    return kt->slots && kt->arena ? 0 : -1;
+}
+
+void chk_keytab_free(chk_keytab *kt)
+{
+    free(kt->keys);
+    free(kt->slots);
+    free(kt->arena);
+    memset(kt, 0, sizeof *kt);
+}
+
+static uint32_t key_hash(const char *s, size_t len)
+{
+    /* FNV-1a, then mixed so that the low bits used for the slot are well spread. */
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ULL;
+    }
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 32;
+    return (uint32_t)h;
+}
+
+int64_t chk_key_lookup(const chk_keytab *kt, const char *s, size_t len)
+{
+    uint32_t mask = kt->nslots - 1, i = key_hash(s, len) & mask;
+    for (;;) {
+        uint32_t v = kt->slots[i];
+        if (!v) return -1;
+        const chk_key *k = &kt->keys[v - 1];
+        if (k->len == len && memcmp(kt->arena + k->str, s, len) == 0) return v - 1;
+        i = (i + 1) & mask;
+    }
+}
+
+static int keytab_grow(chk_keytab *kt)
+{
+    uint32_t ns = kt->nslots * 2, mask = ns - 1;
+    uint32_t *slots = calloc(ns, sizeof *slots);
+    if (!slots) return -1;
+    for (uint32_t id = 0; id < kt->nkeys; id++) {
+        const chk_key *k = &kt->keys[id];
+        uint32_t i = key_hash(kt->arena + k->str, k->len) & mask;
+        while (slots[i])
+            i = (i + 1) & mask;
+        slots[i] = id + 1;
+    }
+    free(kt->slots);
+    kt->slots = slots;
+    kt->nslots = ns;
+    return 0;
+}
+
+int64_t chk_key_intern(chk_keytab *kt, const char *s, size_t len)
+{
+    uint32_t mask = kt->nslots - 1, i = key_hash(s, len) & mask;
+    for (;;) {
+        uint32_t v = kt->slots[i];
+        if (!v) break;
+        const chk_key *k = &kt->keys[v - 1];
+        if (k->len == len && memcmp(kt->arena + k->str, s, len) == 0) return v - 1;
+        i = (i + 1) & mask;
+    }
+    if (kt->nkeys >= UINT32_MAX - 1 || kt->arena_len + len + 1 > UINT32_MAX) return -1;
+    if (kt->nkeys == kt->capkeys) {
+        uint32_t nc = kt->capkeys ? kt->capkeys * 2 : 1024;
+        chk_key *nk = realloc(kt->keys, (size_t)nc * sizeof *nk);
+        if (!nk) return -1;
+        kt->keys = nk;
+        kt->capkeys = nc;
+    }
+    if (kt->arena_len + len + 1 > kt->arena_cap) {
+        size_t nc = kt->arena_cap * 2;
+        while (nc < kt->arena_len + len + 1)
+            nc *= 2;
+        char *na = realloc(kt->arena, nc);
+        if (!na) return -1;
+        kt->arena = na;
+        kt->arena_cap = nc;
+    }
+    uint32_t id = kt->nkeys++;
+    chk_key *k = &kt->keys[id];
+    memset(k, 0, sizeof *k);
+    k->str = (uint32_t)kt->arena_len;
+    k->len = (uint32_t)len;
+    k->wl = -1;
+    memcpy(kt->arena + kt->arena_len, s, len);
+    kt->arena[kt->arena_len + len] = '\0';
+    kt->arena_len += len + 1;
+    kt->slots[i] = id + 1;
+    /* Keep the load factor at most 1/2 so probes stay short. */
+    if ((uint64_t)kt->nkeys * 2 > kt->nslots && keytab_grow(kt)) return -1;
+    return id;
+}
+
+/* ---------------------------------------------------------------- notes */
+
+void chk_run_note(chk_run *run, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    cJSON_AddItemToArray(run->notes, cJSON_CreateString(buf));
+}
+
+/* ---------------------------------------------------------------- profile */
+
+int chk_profile_parse(const cJSON *g, chk_profile *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (!g || (cJSON_IsString(g) && strcmp(g->valuestring, "aws-documented") == 0)) {
+        snprintf(out->name, sizeof out->name, "aws-documented");
+        out->before_ns = out->after_ns = CHK_AWS_WINDOW_NS;
+        return 0;
+    }
+    if (cJSON_IsString(g) && strcmp(g->valuestring, "strict") == 0) {
+        snprintf(out->name, sizeof out->name, "strict");
+        out->atomic_txn = out->single_cut = 1;
+        return 0;
+    }
+    if (cJSON_IsObject(g)) {
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(g, "before_s");
+        const cJSON *a = cJSON_GetObjectItemCaseSensitive(g, "after_s");
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(g, "atomic_txn");
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(g, "single_cut");
+        if (!cJSON_IsNumber(b) || b->valuedouble < 0) {
+            snprintf(err, errlen, "guarantee.before_s: expected a number >= 0");
+            return -1;
+        }
+        if (!cJSON_IsNumber(a) || a->valuedouble < 0) {
+            snprintf(err, errlen, "guarantee.after_s: expected a number >= 0");
+            return -1;
+        }
+        if (t && !cJSON_IsBool(t)) {
+            snprintf(err, errlen, "guarantee.atomic_txn: expected true or false");
+            return -1;
+        }
+        if (c && !cJSON_IsBool(c)) {
+            snprintf(err, errlen, "guarantee.single_cut: expected true or false");
+            return -1;
+        }
+        snprintf(out->name, sizeof out->name, "explicit");
+        out->before_ns = (int64_t)(b->valuedouble * 1e9);
+        out->after_ns = (int64_t)(a->valuedouble * 1e9);
+        out->atomic_txn = cJSON_IsTrue(t);
+        out->single_cut = cJSON_IsTrue(c);
+        return 0;
+    }
+    snprintf(err, errlen,
+             "guarantee: expected \"aws-documented\", \"strict\" or "
+             "{\"before_s\":N,\"after_s\":N,\"atomic_txn\":bool}");
+    return -1;
+}
+
+/* ---------------------------------------------------------------- small file reads */
+
+static cJSON *read_json_file(const char *path, int *missing, char *err, size_t errlen)
+{
+    *missing = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (errno == ENOENT) *missing = 1;
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    size_t n;
+    while (buf && (n = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += n;
+        if (len == cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (!buf) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
+    cJSON *v = chk_json_parse(buf, len);
+    free(buf);
+    if (!v) snprintf(err, errlen, "%s: not valid JSON", path);
+    return v;
+}
+
+/* ---------------------------------------------------------------- backups.jsonl */
+
+typedef struct bk_ctx {
+    chk_run *run;
+    const char *path;
+    char *err;
+    size_t errlen;
+} bk_ctx;
+
+static void merge_into(cJSON *dst, const cJSON *src)
+{
+    const cJSON *m;
+    cJSON_ArrayForEach(m, src)
+    {
+        cJSON *copy = cJSON_Duplicate(m, 1);
+        if (cJSON_GetObjectItemCaseSensitive(dst, m->string))
+            cJSON_ReplaceItemInObjectCaseSensitive(dst, m->string, copy);
+        else
+            cJSON_AddItemToObject(dst, m->string, copy);
+    }
+}
+
+static int backups_line(const char *line, size_t len, long lineno, int last, void *arg)
+{
+    bk_ctx *c = arg;
+    cJSON *v = chk_json_parse(line, len);
+    if (!v || !cJSON_IsObject(v)) {
+        cJSON_Delete(v);
+        if (last) {
+            bc_warn("%s:%ld: skipping a torn last line", c->path, lineno);
+            chk_run_note(c->run, "backups.jsonl: a torn last line was skipped");
+            return 0;
+        }
+        snprintf(c->err, c->errlen, "%s:%ld: not valid JSON", c->path, lineno);
+        return -1;
+    }
+    const char *type = chk_json_str(v, "type"), *id = chk_json_str(v, "id");
+    if (!type || !id) {
+        snprintf(c->err, c->errlen, "%s:%ld: a line needs \"type\" and \"id\"", c->path, lineno);
+        cJSON_Delete(v);
+        return -1;
+    }
+    cJSON *arr = NULL;
+    if (strcmp(type, "backup") == 0)
+        arr = c->run->backups;
+    else if (strcmp(type, "restore") == 0)
+        arr = c->run->restores;
+    if (!arr && strcmp(type, "source") != 0) {
+        cJSON_Delete(v);
+        return 0; /* unknown event kinds are for other readers */
+    }
+    cJSON *dst = NULL, *e;
+    if (arr) {
+        cJSON_ArrayForEach(e, arr)
+        {
+            const char *eid = chk_json_str(e, "id");
+            if (eid && strcmp(eid, id) == 0) {
+                dst = e;
+                break;
+            }
+        }
+        if (!dst) {
+            dst = cJSON_CreateObject();
+            cJSON_AddItemToArray(arr, dst);
+        }
+    } else {
+        if (!c->run->source) c->run->source = cJSON_CreateObject();
+        dst = c->run->source;
+    }
+    merge_into(dst, v);
+    cJSON_Delete(v);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- history.jsonl */
+
+typedef struct hist_ctx {
+    chk_run *run;
+    const char *path;
+    chk_scan_op op;
+    char *err;
+    size_t errlen;
+    int saw_meta;
+} hist_ctx;
+
+static int add_latency(chk_run *run, const chk_scan_op *op)
+{
+    chk_latency *l = &run->lat;
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 1 << 16;
+        uint64_t *nv = realloc(l->v, nc * sizeof *nv);
+        if (!nv) return -1;
+        l->v = nv;
+        l->cap = nc;
+    }
+    /* During a backup or restore if [invoke, complete] overlaps any in-flight span. */
+    int during = 0;
+    int lo = 0, hi = run->nspans;
+    while (lo < hi) { /* first span whose end is >= invoke */
+        int mid = (lo + hi) / 2;
+        if (run->spans[mid].hi < op->invoke_ns)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < run->nspans && run->spans[lo].lo <= op->complete_ns) during = 1;
+    int64_t lat = op->complete_ns - op->intended_ns;
+    if (lat < 0) lat = 0;
+    l->v[l->n++] = ((uint64_t)lat << 1) | (uint64_t)during;
+    if (op->outcome != CHK_O_OK) l->errors[during]++;
+    if (op->throttled) l->throttles[during]++;
+    return 0;
+}
+
+static int add_op(chk_run *run, const chk_scan_op *op, char *err, size_t errlen)
+{
+    run->ops++;
+    run->wcu += op->wcu;
+    run->rcu += op->rcu;
+    if (op->invoke_ns && (run->first_invoke == 0 || op->invoke_ns < run->first_invoke))
+        run->first_invoke = op->invoke_ns;
+    if (op->complete_ns > run->last_complete) run->last_complete = op->complete_ns;
+    if (add_latency(run, op)) {
+        snprintf(err, errlen, "history: out of memory");
+        return -1;
+    }
+    if (op->worker >= run->nworkers) {
+        int nn = run->nworkers ? run->nworkers : 64;
+        while (nn <= op->worker)
+            nn *= 2;
+        uint64_t *nm = realloc(run->max_seq, (size_t)nn * sizeof *nm);
+        if (!nm) {
+            snprintf(err, errlen, "history: out of memory");
+            return -1;
+        }
+        memset(nm + run->nworkers, 0, (size_t)(nn - run->nworkers) * sizeof *nm);
+        run->max_seq = nm;
+        run->nworkers = nn;
+    }
+    if (op->seq + 1 > run->max_seq[op->worker]) run->max_seq[op->worker] = op->seq + 1;
+    for (int i = 0; i < op->nwrites; i++) {
+        const chk_scan_write *sw = &op->writes[i];
+        int64_t k = chk_key_intern(&run->kt, sw->k, sw->klen);
+        if (k < 0) {
+            snprintf(err, errlen, "history: out of memory for keys");
+            return -1;
+        }
+        if (run->nw == run->capw) {
+            size_t nc = run->capw ? run->capw * 2 : 1 << 16;
+            chk_write *nw = realloc(run->w, nc * sizeof *nw);
+            if (!nw) {
+                snprintf(err, errlen, "history: out of memory for writes");
+                return -1;
+            }
+            run->w = nw;
+            run->capw = nc;
+        }
+        if (run->nw >= UINT32_MAX) {
+            snprintf(err, errlen, "history: more than 2^32 writes");
+            return -1;
+        }
+        chk_write *w = &run->w[run->nw++];
+        w->invoke_ns = op->invoke_ns;
+        w->complete_ns = op->complete_ns;
+        w->wid = sw->wid;
+        w->val = sw->kind == CHK_W_ADD ? sw->delta : sw->ver;
+        w->key = (uint32_t)k;
+        w->kind = (uint8_t)sw->kind;
+        w->status = (uint8_t)(sw->status >= 0 ? sw->status : op->outcome);
+        w->flags = (uint8_t)((op->txn ? CHK_WF_TXN : 0) | (i == 0 ? CHK_WF_GROUP_START : 0));
+        w->pad = 0;
+        chk_key *key = &run->kt.keys[k];
+        key->count++;
+        if (key->wl < 0) key->wl = (int16_t)op->wl;
+    }
+    return 0;
+}
+
+static int history_line(const char *line, size_t len, long lineno, int last, void *arg)
+{
+    hist_ctx *c = arg;
+    chk_run *run = c->run;
+    run->lines++;
+    int r = chk_scan_op_fast(line, len, &c->op);
+    if (r == 1) {
+        run->ops_fast++;
+        return add_op(run, &c->op, c->err, c->errlen);
+    }
+    cJSON *v = chk_json_parse(line, len);
+    if (!v || !cJSON_IsObject(v)) {
+        cJSON_Delete(v);
+        if (last) {
+            bc_warn("%s:%ld: skipping a torn last line", c->path, lineno);
+            run->torn_last = 1;
+            return 0;
+        }
+        snprintf(c->err, c->errlen, "%s:%ld: not valid JSON", c->path, lineno);
+        return -1;
+    }
+    char lerr[256];
+    int rc = 0;
+    if (chk_scan_op_json(v, &c->op, lerr, sizeof lerr)) {
+        snprintf(c->err, c->errlen, "%s:%ld: %s", c->path, lineno, lerr);
+        rc = -1;
+    } else if (c->op.is_op) {
+        run->ops_slow++;
+        rc = add_op(run, &c->op, c->err, c->errlen);
+    } else if (strcmp(c->op.type, "meta") == 0) {
+        if (!run->meta) {
+            run->meta = v;
+            v = NULL;
+        }
+    } else if (strcmp(c->op.type, "end") == 0) {
+        run->ended = 1;
+        run->end_ns = chk_json_i64(v, "end_ns", 0);
+    } else if (strcmp(c->op.type, "interrupted") == 0) {
+        const char *sig = chk_json_str(v, "signal");
+        chk_run_note(run, "the run was interrupted (%s)", sig ? sig : "signal");
+    }
+    cJSON_Delete(v);
+    return rc;
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+    const uint64_t *x = a, *y = b;
+    return x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : (x[1] < y[1] ? -1 : x[1] > y[1]);
+}
+
+/* Orders each key's writes by write id: a counting sort by key (O(n)), then each key's
+ * run, already in order in a journal written by one worker per key, is verified and only
+ * sorted when it is not. */
+static int build_order(chk_run *run, char *err, size_t errlen)
+{
+    size_t nw = run->nw;
+    run->order = malloc((nw ? nw : 1) * sizeof *run->order);
+    run->pos = malloc((nw ? nw : 1) * sizeof *run->pos);
+    if (!run->order || !run->pos) {
+        snprintf(err, errlen, "history: out of memory for the key index");
+        return -1;
+    }
+    uint32_t acc = 0;
+    for (uint32_t k = 0; k < run->kt.nkeys; k++) {
+        run->kt.keys[k].start = acc;
+        acc += run->kt.keys[k].count;
+        run->kt.keys[k].count = 0; /* refilled below */
+    }
+    for (size_t i = 0; i < nw; i++) {
+        chk_key *k = &run->kt.keys[run->w[i].key];
+        run->order[k->start + k->count++] = (uint32_t)i;
+    }
+    long multi = 0, dups = 0;
+    uint64_t *tmp = NULL;
+    size_t tmpcap = 0;
+    for (uint32_t k = 0; k < run->kt.nkeys; k++) {
+        chk_key *key = &run->kt.keys[k];
+        uint32_t *o = run->order + key->start;
+        int sorted = 1;
+        for (uint32_t i = 1; i < key->count; i++) {
+            uint64_t a = run->w[o[i - 1]].wid, b = run->w[o[i]].wid;
+            if (a > b) sorted = 0;
+            if (CHK_WID_WORKER(a) != CHK_WID_WORKER(b)) key->multi = 1;
+        }
+        if (!sorted) {
+            if (tmpcap < key->count) {
+                free(tmp);
+                tmpcap = key->count;
+                tmp = malloc(tmpcap * 2 * sizeof *tmp);
+                if (!tmp) {
+                    snprintf(err, errlen, "history: out of memory");
+                    return -1;
+                }
+            }
+            for (uint32_t i = 0; i < key->count; i++) {
+                tmp[2 * i] = run->w[o[i]].wid;
+                tmp[2 * i + 1] = o[i];
+            }
+            qsort(tmp, key->count, 2 * sizeof *tmp, cmp_pair);
+            for (uint32_t i = 0; i < key->count; i++)
+                o[i] = (uint32_t)tmp[2 * i + 1];
+        }
+        for (uint32_t i = 0; i < key->count; i++) {
+            run->pos[o[i]] = i;
+            if (i && run->w[o[i - 1]].wid == run->w[o[i]].wid) dups++;
+        }
+        multi += key->multi;
+    }
+    free(tmp);
+    if (multi)
+        chk_run_note(run,
+                     "%ld keys were written by more than one worker; their order is taken "
+                     "from write ids and may not be the real one",
+                     multi);
+    if (dups) chk_run_note(run, "%ld writes reuse a write id already used on the same key", dups);
+    return 0;
+}
+
+int chk_history_load(chk_run *run, const char *path, char *err, size_t errlen)
+{
+    hist_ctx c = {run, path, {0}, err, errlen, 0};
+    int rc = chk_read_lines(path, history_line, &c, err, errlen);
+    chk_scan_op_free(&c.op);
+    if (rc) return -1;
+    if (run->torn_last) chk_run_note(run, "history.jsonl: a torn last line was skipped");
+    if (!run->ended)
+        chk_run_note(run, "history.jsonl has no end line (an interrupted run): captured writes "
+                          "beyond a worker's last journaled operation count as indeterminate");
+    return build_order(run, err, errlen);
+}
+
+int64_t chk_key_find_wid(const chk_run *run, uint32_t k, uint64_t wid)
+{
+    const chk_key *key = &run->kt.keys[k];
+    const uint32_t *o = run->order + key->start;
+    uint32_t lo = 0, hi = key->count;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (run->w[o[mid]].wid < wid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < key->count && run->w[o[lo]].wid == wid ? (int64_t)lo : -1;
+}
+
+int chk_worker_workload(const chk_run *run, int worker)
+{
+    for (int i = 0; i < run->nwls; i++)
+        if (worker >= run->wls[i].first_worker &&
+            worker < run->wls[i].first_worker + run->wls[i].threads)
+            return i;
+    return -1;
+}
+
+int chk_wid_beyond_journal(const chk_run *run, uint64_t wid)
+{
+    if (run->ended) return 0;
+    int w = CHK_WID_WORKER(wid);
+    uint64_t next = w < run->nworkers ? run->max_seq[w] : 0;
+    return CHK_WID_SEQ(wid) >= next;
+}
+
+/* ---------------------------------------------------------------- run */
+
+static void load_workloads(chk_run *run)
+{
+    const cJSON *list = run->meta ? cJSON_GetObjectItemCaseSensitive(run->meta, "workloads") : NULL;
+    int from_meta = cJSON_IsArray(list);
+    if (!from_meta && run->scenario)
+        list = cJSON_GetObjectItemCaseSensitive(run->scenario, "workloads");
+    int n = cJSON_GetArraySize(list);
+    run->wls = calloc((size_t)(n ? n : 1), sizeof *run->wls);
+    if (!run->wls) return;
+    int next_worker = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, list)
+    {
+        chk_workload *w = &run->wls[run->nwls];
+        const char *type = chk_json_str(e, "type");
+        snprintf(w->type, sizeof w->type, "%s", type ? type : "");
+        w->index = (int)chk_json_i64(e, "index", run->nwls);
+        w->threads = (int)chk_json_i64(e, "threads", 1);
+        w->first_worker = (int)chk_json_i64(e, "first_worker", next_worker);
+        next_worker = w->first_worker + w->threads;
+        w->item_bytes = (int)chk_json_i64(e, "item_bytes", 0);
+        w->accounts = (int)chk_json_i64(e, "accounts", 0);
+        w->initial_balance = chk_json_i64(e, "initial_balance", 0);
+        const cJSON *bt = cJSON_GetObjectItemCaseSensitive(e, "bank_total");
+        if (bt) {
+            w->has_bank_total = 1;
+            w->bank_total = chk_json_i64(bt, NULL, 0);
+        } else if (strcmp(w->type, "bank") == 0 && w->accounts > 0) {
+            w->has_bank_total = 1;
+            w->bank_total = (int64_t)w->threads * w->accounts * w->initial_balance;
+        }
+        run->nwls++;
+    }
+}
+
+static int cmp_span(const void *a, const void *b)
+{
+    const chk_span *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static void add_span(chk_run *run, int64_t lo, int64_t hi, int *cap)
+{
+    if (lo <= 0) return;
+    if (hi < lo) hi = CHK_NS_POS_INF; /* never finished: in flight until the end */
+    if (run->nspans == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        chk_span *ns = realloc(run->spans, (size_t)*cap * sizeof *ns);
+        if (!ns) return;
+        run->spans = ns;
+    }
+    run->spans[run->nspans++] = (chk_span){lo, hi};
+}
+
+/* Backup and restore intervals, sorted and merged, for the availability split. */
+static void build_spans(chk_run *run)
+{
+    int cap = 0;
+    const cJSON *b;
+    cJSON_ArrayForEach(b, run->backups)
+    {
+        int64_t lo = chk_json_i64(b, "request_ns", 0);
+        int64_t hi = chk_json_i64(b, "available_ns", 0);
+        if (!hi) hi = chk_json_i64(b, "ack_ns", 0);
+        add_span(run, lo, hi, &cap);
+    }
+    cJSON_ArrayForEach(b, run->restores)
+    {
+        add_span(run, chk_json_i64(b, "requested_ns", 0), chk_json_i64(b, "active_ns", 0), &cap);
+    }
+    if (run->nspans > 1) qsort(run->spans, (size_t)run->nspans, sizeof *run->spans, cmp_span);
+    int m = 0;
+    for (int i = 0; i < run->nspans; i++) {
+        if (m && run->spans[i].lo <= run->spans[m - 1].hi) {
+            if (run->spans[i].hi > run->spans[m - 1].hi) run->spans[m - 1].hi = run->spans[i].hi;
+        } else {
+            run->spans[m++] = run->spans[i];
+        }
+    }
+    run->nspans = m;
+}
+
+int chk_run_load(chk_run *run, const char *run_dir, const chk_options *opts, char *err,
+                 size_t errlen)
+{
+    memset(run, 0, sizeof *run);
+    snprintf(run->dir, sizeof run->dir, "%s", run_dir);
+    run->notes = cJSON_CreateArray();
+    run->backups = cJSON_CreateArray();
+    run->restores = cJSON_CreateArray();
+    if (chk_keytab_init(&run->kt)) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    char path[4200];
+    int missing;
+    snprintf(path, sizeof path, "%s/scenario.json", run_dir);
+    run->scenario = read_json_file(path, &missing, err, errlen);
+    if (!run->scenario && !missing) return -1;
+    if (!run->scenario)
+        chk_run_note(run, "scenario.json is missing: seed and workloads come from the history");
+    else if (!cJSON_IsObject(run->scenario)) {
+        snprintf(err, errlen, "%s: expected a JSON object", path);
+        return -1;
+    }
+
+    /* backups.jsonl before the history: its intervals split latency into during/outside. */
+    snprintf(path, sizeof path, "%s/backups.jsonl", run_dir);
+    bk_ctx bc = {run, path, err, errlen};
+    FILE *probe = fopen(path, "rb");
+    if (probe) {
+        fclose(probe);
+        if (chk_read_lines(path, backups_line, &bc, err, errlen)) return -1;
+    } else {
+        chk_run_note(run, "backups.jsonl is missing: no backup was recorded");
+    }
+    build_spans(run);
+
+    snprintf(path, sizeof path, "%s/history.jsonl", run_dir);
+    if (chk_history_load(run, path, err, errlen)) return -1;
+
+    const cJSON *sc = run->scenario;
+    const cJSON *seed = sc ? cJSON_GetObjectItemCaseSensitive(sc, "seed") : NULL;
+    if (!seed && run->meta) seed = cJSON_GetObjectItemCaseSensitive(run->meta, "seed");
+    if (seed) {
+        run->have_seed = 1;
+        if (cJSON_IsRaw(seed))
+            run->seed = strtoull(seed->valuestring, NULL, 10);
+        else
+            run->seed = (uint64_t)chk_json_i64(seed, NULL, 0);
+    } else {
+        chk_run_note(run, "no seed recorded: payloads are not verified");
+    }
+    const char *name = sc ? chk_json_str(sc, "name") : NULL;
+    if (!name && run->meta) name = chk_json_str(run->meta, "scenario");
+    snprintf(run->scenario_name, sizeof run->scenario_name, "%s", name ? name : "");
+    const char *hk = run->meta ? chk_json_str(run->meta, "hash_key") : NULL;
+    if (!hk && sc) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(sc, "table");
+        hk = chk_json_str(t, "hash_key");
+    }
+    snprintf(run->hash_key, sizeof run->hash_key, "%s", hk ? hk : "pk");
+
+    const cJSON *g = sc ? cJSON_GetObjectItemCaseSensitive(sc, "guarantee") : NULL;
+    cJSON *override = NULL;
+    if (opts && opts->profile) {
+        if (opts->profile[0] == '{') {
+            override = chk_json_parse(opts->profile, strlen(opts->profile));
+            if (!override) {
+                snprintf(err, errlen, "--profile: not valid JSON");
+                return -1;
+            }
+        } else {
+            override = cJSON_CreateString(opts->profile);
+        }
+        g = override;
+    }
+    int prc = chk_profile_parse(g, &run->profile, err, errlen);
+    cJSON_Delete(override);
+    if (prc) return -1;
+    load_workloads(run);
+    return 0;
+}
+
+void chk_run_free(chk_run *run)
+{
+    cJSON_Delete(run->scenario);
+    cJSON_Delete(run->meta);
+    cJSON_Delete(run->backups);
+    cJSON_Delete(run->restores);
+    cJSON_Delete(run->source);
+    cJSON_Delete(run->notes);
+    free(run->wls);
+    chk_keytab_free(&run->kt);
+    free(run->w);
+    free(run->order);
+    free(run->pos);
+    free(run->max_seq);
+    free(run->lat.v);
+    free(run->spans);
+    memset(run, 0, sizeof *run);
+}

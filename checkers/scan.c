@@ -1,0 +1,1175 @@
+/*
+ * scan.c - reading the run directory's JSON lines fast and exactly.
+ *
+ * Two paths read every line kind the checkers need (history op lines, snapshot items):
+ *  - a purpose-built scanner for the lines as the journal and the scanner write them: no
+ *    allocation, no tree, about ten times faster than building a cJSON tree per line,
+ *    which is what lets a 10M-op history be checked in seconds;
+ *  - a general path through chk_json_parse for anything else (escaped strings, members in
+ *    unusual shapes). The fast path answers "not mine" rather than guess.
+ * chk_json_parse exists because cJSON holds numbers as doubles, which cannot represent a
+ * nanosecond instant (about 1.7e18 > 2^53) exactly; it keeps such integers as raw text.
+ */
+#include "checkers/chk_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- small helpers */
+
+int chk_parse_wid(const char *s, size_t len, uint64_t *out)
+{
+    size_t i = 0;
+    uint64_t w = 0, q = 0;
+    if (len == 0 || s[0] < '0' || s[0] > '9') return -1;
+    while (i < len && s[i] >= '0' && s[i] <= '9') {
+        w = w * 10 + (uint64_t)(s[i] - '0');
+        if (w > CHK_WID_MAX_WORKER) return -1;
+        i++;
+    }
+    if (i >= len || s[i] != '.') return -1;
+    i++;
+    if (i >= len) return -1;
+    for (; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        q = q * 10 + (uint64_t)(s[i] - '0');
+        if (q > CHK_WID_SEQ_MASK) return -1;
+    }
+    *out = CHK_WID(w, q);
+    return 0;
+}
+
+void chk_fmt_wid(uint64_t wid, char out[32])
+{
+    snprintf(out, 32, "%d.%llu", CHK_WID_WORKER(wid), (unsigned long long)CHK_WID_SEQ(wid));
+}
+
+static int str_is(const char *s, size_t len, const char *lit)
+{
+    size_t n = strlen(lit);
+    return n == len && memcmp(s, lit, n) == 0;
+}
+
+int chk_wkind_parse(const char *s, size_t len)
+{
+    if (str_is(s, len, "put")) return CHK_W_PUT;
+    if (str_is(s, len, "update")) return CHK_W_UPDATE;
+    if (str_is(s, len, "append")) return CHK_W_APPEND;
+    if (str_is(s, len, "delete")) return CHK_W_DELETE;
+    if (str_is(s, len, "add")) return CHK_W_ADD;
+    return -1;
+}
+
+int chk_outcome_parse(const char *s, size_t len)
+{
+    if (str_is(s, len, "ok")) return CHK_O_OK;
+    if (str_is(s, len, "fail")) return CHK_O_FAIL;
+    if (str_is(s, len, "info")) return CHK_O_INFO;
+    return -1;
+}
+
+/* DynamoDB's throttling error names (AWS-FACTS.md 1.6 and the API's common errors). */
+int chk_is_throttle_name(const char *s, size_t len)
+{
+    static const char *const names[] = {"ProvisionedThroughputExceededException",
+                                        "ThrottlingException", "RequestLimitExceeded", "Throttling",
+                                        "ThrottledException"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (str_is(s, len, names[i])) return 1;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- exact JSON parser */
+
+typedef struct jp {
+    const char *s, *e;
+    int depth;
+} jp;
+
+#define CHK_JSON_MAX_DEPTH 64 /* nesting far beyond any run file; bounds recursion */
+
+static void jp_ws(jp *p)
+{
+    while (p->s < p->e && (*p->s == ' ' || *p->s == '\t' || *p->s == '\n' || *p->s == '\r'))
+        p->s++;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static int put_utf8(char *o, unsigned cp)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xC0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Parses a string at p->s (on the opening quote) into a malloc'd NUL-terminated buffer. */
+static char *jp_string(jp *p)
+{
+    if (p->s >= p->e || *p->s != '"') return NULL;
+    p->s++;
+    const char *start = p->s;
+    while (p->s < p->e && *p->s != '"') {
+        if (*p->s == '\\') p->s++;
+        p->s++;
+    }
+    if (p->s >= p->e) return NULL;
+    size_t n = (size_t)(p->s - start);
+    char *out = malloc(n + 1);
+    if (!out) return NULL;
+    char *o = out;
+    for (const char *c = start; c < p->s; c++) {
+        if ((unsigned char)*c < 0x20) {
+            free(out);
+            return NULL;
+        }
+        if (*c != '\\') {
+            *o++ = *c;
+            continue;
+        }
+        c++;
+        switch (*c) {
+        case '"':
+            *o++ = '"';
+            break;
+        case '\\':
+            *o++ = '\\';
+            break;
+        case '/':
+            *o++ = '/';
+            break;
+        case 'b':
+            *o++ = '\b';
+            break;
+        case 'f':
+            *o++ = '\f';
+            break;
+        case 'n':
+            *o++ = '\n';
+            break;
+        case 'r':
+            *o++ = '\r';
+            break;
+        case 't':
+            *o++ = '\t';
+            break;
+        case 'u': {
+            unsigned cp = 0;
+            for (int i = 1; i <= 4; i++) {
+                int h = c + i < p->s ? hexval(c[i]) : -1;
+                if (h < 0) {
+                    free(out);
+                    return NULL;
+                }
+                cp = cp * 16 + (unsigned)h;
+            }
+            c += 4;
+            if (cp >= 0xD800 && cp < 0xDC00 && c + 6 < p->s && c[1] == '\\' && c[2] == 'u') {
+                unsigned lo = 0;
+                int okh = 1;
+                for (int i = 3; i <= 6; i++) {
+                    int h = hexval(c[i]);
+                    if (h < 0) okh = 0;
+                    lo = lo * 16 + (unsigned)(h < 0 ? 0 : h);
+                }
+                if (okh && lo >= 0xDC00 && lo < 0xE000) {
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    c += 6;
+                }
+            }
+            /* \uXXXX (6 bytes) or a surrogate pair (12) always encode to fewer bytes. */
+            o += put_utf8(o, cp);
+            break;
+        }
+        default:
+            free(out);
+            return NULL;
+        }
+    }
+    *o = '\0';
+    p->s++;
+    return out;
+}
+
+static cJSON *jp_value(jp *p);
+
+static cJSON *jp_number(jp *p)
+{
+    const char *start = p->s;
+    int is_int = 1;
+    if (p->s < p->e && *p->s == '-') p->s++;
+    if (p->s >= p->e || *p->s < '0' || *p->s > '9') return NULL;
+    while (p->s < p->e && *p->s >= '0' && *p->s <= '9')
+        p->s++;
+    if (p->s < p->e && *p->s == '.') {
+        is_int = 0;
+        p->s++;
+        if (p->s >= p->e || *p->s < '0' || *p->s > '9') return NULL;
+        while (p->s < p->e && *p->s >= '0' && *p->s <= '9')
+            p->s++;
+    }
+    if (p->s < p->e && (*p->s == 'e' || *p->s == 'E')) {
+        is_int = 0;
+        p->s++;
+        if (p->s < p->e && (*p->s == '+' || *p->s == '-')) p->s++;
+        if (p->s >= p->e || *p->s < '0' || *p->s > '9') return NULL;
+        while (p->s < p->e && *p->s >= '0' && *p->s <= '9')
+            p->s++;
+    }
+    size_t n = (size_t)(p->s - start);
+    char buf[64];
+    if (n >= sizeof buf) return NULL;
+    memcpy(buf, start, n);
+    buf[n] = '\0';
+    /* 2^53: the largest range in which a double holds every integer exactly. */
+    if (is_int && n > 15) {
+        errno = 0;
+        long long v = strtoll(buf, NULL, 10);
+        if (errno == 0 && (v > (1LL << 53) || v < -(1LL << 53))) return cJSON_CreateRaw(buf);
+    }
+    return cJSON_CreateNumber(strtod(buf, NULL));
+}
+
+static int jp_lit(jp *p, const char *lit)
+{
+    size_t n = strlen(lit);
+    if ((size_t)(p->e - p->s) < n || memcmp(p->s, lit, n) != 0) return 0;
+    p->s += n;
+    return 1;
+}
+
+static cJSON *jp_value(jp *p)
+{
+    jp_ws(p);
+    if (p->s >= p->e) return NULL;
+    char c = *p->s;
+    if (c == '{' || c == '[') {
+        if (++p->depth > CHK_JSON_MAX_DEPTH) return NULL;
+        int obj = c == '{';
+        cJSON *v = obj ? cJSON_CreateObject() : cJSON_CreateArray();
+        p->s++;
+        jp_ws(p);
+        if (p->s < p->e && *p->s == (obj ? '}' : ']')) {
+            p->s++;
+            p->depth--;
+            return v;
+        }
+        for (;;) {
+            char *name = NULL;
+            jp_ws(p);
+            if (obj) {
+                name = jp_string(p);
+                jp_ws(p);
+                if (!name || p->s >= p->e || *p->s != ':') {
+                    free(name);
+                    cJSON_Delete(v);
+                    return NULL;
+                }
+                p->s++;
+            }
+            cJSON *m = jp_value(p);
+            if (!m) {
+                free(name);
+                cJSON_Delete(v);
+                return NULL;
+            }
+            if (obj) {
+                /* Later duplicate members win, as in most JSON readers. */
+                if (cJSON_GetObjectItemCaseSensitive(v, name))
+                    cJSON_ReplaceItemInObjectCaseSensitive(v, name, m);
+                else
+                    cJSON_AddItemToObject(v, name, m);
+                free(name);
+            } else {
+                cJSON_AddItemToArray(v, m);
+            }
+            jp_ws(p);
+            if (p->s < p->e && *p->s == ',') {
+                p->s++;
+                continue;
+            }
+            if (p->s < p->e && *p->s == (obj ? '}' : ']')) {
+                p->s++;
+                p->depth--;
+                return v;
+            }
+            cJSON_Delete(v);
+            return NULL;
+        }
+    }
+    if (c == '"') {
+        char *s = jp_string(p);
+        if (!s) return NULL;
+        cJSON *v = cJSON_CreateString(s);
+        free(s);
+        return v;
+    }
+    if (jp_lit(p, "true")) return cJSON_CreateTrue();
+    if (jp_lit(p, "false")) return cJSON_CreateFalse();
+    if (jp_lit(p, "null")) return cJSON_CreateNull();
+    return jp_number(p);
+}
+
+cJSON *chk_json_parse(const char *s, size_t len)
+{
+    jp p = {s, s + len, 0};
+    cJSON *v = jp_value(&p);
+    if (!v) return NULL;
+    jp_ws(&p);
+    if (p.s != p.e) {
+        cJSON_Delete(v);
+        return NULL;
+    }
+    return v;
+}
+
+int64_t chk_json_i64(const cJSON *o, const char *name, int64_t dflt)
+{
+    const cJSON *v = name ? cJSON_GetObjectItemCaseSensitive(o, name) : o;
+    if (!v) return dflt;
+    if (cJSON_IsRaw(v) && v->valuestring) return strtoll(v->valuestring, NULL, 10);
+    if (cJSON_IsNumber(v)) return (int64_t)v->valuedouble;
+    return dflt;
+}
+
+double chk_json_num(const cJSON *o, const char *name, double dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    if (v && cJSON_IsRaw(v) && v->valuestring) return strtod(v->valuestring, NULL);
+    return v && cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+const char *chk_json_str(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+cJSON *chk_json_add_i64(cJSON *o, const char *name, int64_t v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", (long long)v);
+    return cJSON_AddRawToObject(o, name, buf);
+}
+
+/* ---------------------------------------------------------------- fast scanner */
+
+typedef struct fs {
+    const char *s, *e;
+} fs;
+
+static inline void fs_ws(fs *p)
+{
+    while (p->s < p->e && (*p->s == ' ' || *p->s == '\t'))
+        p->s++;
+}
+
+/* A string without escapes: returns 1 and its bounds, 0 when it has escapes (general path),
+ * -1 when malformed. */
+static inline int fs_str(fs *p, const char **out, size_t *len)
+{
+    if (p->s >= p->e || *p->s != '"') return -1;
+    const char *start = ++p->s;
+    const char *q = memchr(start, '"', (size_t)(p->e - start));
+    if (!q) return -1;
+    if (memchr(start, '\\', (size_t)(q - start))) return 0;
+    *out = start;
+    *len = (size_t)(q - start);
+    p->s = q + 1;
+    return 1;
+}
+
+static inline int fs_int(fs *p, int64_t *out)
+{
+    int neg = 0;
+    uint64_t v = 0;
+    if (p->s < p->e && *p->s == '-') {
+        neg = 1;
+        p->s++;
+    }
+    const char *start = p->s;
+    while (p->s < p->e && *p->s >= '0' && *p->s <= '9') {
+        v = v * 10 + (uint64_t)(*p->s - '0');
+        p->s++;
+    }
+    if (p->s == start || p->s - start > 19) return -1;
+    if (p->s < p->e && (*p->s == '.' || *p->s == 'e' || *p->s == 'E'))
+        return 0; /* not an integer: general path */
+    *out = neg ? -(int64_t)v : (int64_t)v;
+    return 1;
+}
+
+/* Capacity units: short decimals such as 1, 0.5, 12.5. Anything else goes to strtod. */
+static inline int fs_num(fs *p, double *out)
+{
+    const char *start = p->s;
+    while (p->s < p->e && ((*p->s >= '0' && *p->s <= '9') || *p->s == '-' || *p->s == '+' ||
+                           *p->s == '.' || *p->s == 'e' || *p->s == 'E'))
+        p->s++;
+    size_t n = (size_t)(p->s - start);
+    char buf[40];
+    if (n == 0 || n >= sizeof buf) return -1;
+    memcpy(buf, start, n);
+    buf[n] = '\0';
+    char *end;
+    *out = strtod(buf, &end);
+    return *end == '\0' ? 1 : -1;
+}
+
+static int fs_skip(fs *p, int depth);
+
+static int fs_skip_container(fs *p, int depth)
+{
+    char close = *p->s == '{' ? '}' : ']';
+    int obj = close == '}';
+    p->s++;
+    fs_ws(p);
+    if (p->s < p->e && *p->s == close) {
+        p->s++;
+        return 1;
+    }
+    for (;;) {
+        fs_ws(p);
+        if (obj) {
+            const char *k;
+            size_t kl;
+            int r = fs_str(p, &k, &kl);
+            if (r <= 0) return r;
+            fs_ws(p);
+            if (p->s >= p->e || *p->s != ':') return -1;
+            p->s++;
+        }
+        int r = fs_skip(p, depth + 1);
+        if (r <= 0) return r;
+        fs_ws(p);
+        if (p->s < p->e && *p->s == ',') {
+            p->s++;
+            continue;
+        }
+        if (p->s < p->e && *p->s == close) {
+            p->s++;
+            return 1;
+        }
+        return -1;
+    }
+}
+
+static int fs_skip(fs *p, int depth)
+{
+    fs_ws(p);
+    if (p->s >= p->e || depth > CHK_JSON_MAX_DEPTH) return -1;
+    switch (*p->s) {
+    case '{':
+    case '[':
+        return fs_skip_container(p, depth);
+    case '"': {
+        const char *s;
+        size_t l;
+        return fs_str(p, &s, &l);
+    }
+    case 't':
+        if (p->e - p->s >= 4 && memcmp(p->s, "true", 4) == 0) {
+            p->s += 4;
+            return 1;
+        }
+        return -1;
+    case 'f':
+        if (p->e - p->s >= 5 && memcmp(p->s, "false", 5) == 0) {
+            p->s += 5;
+            return 1;
+        }
+        return -1;
+    case 'n':
+        if (p->e - p->s >= 4 && memcmp(p->s, "null", 4) == 0) {
+            p->s += 4;
+            return 1;
+        }
+        return -1;
+    default: {
+        double d;
+        return fs_num(p, &d);
+    }
+    }
+}
+
+/* Iterates members: on '{' or ',' moves to the next name. Returns 1 with the name, 0 at the
+ * closing brace, -1 malformed, -2 escapes (general path). */
+static inline int fs_member(fs *p, int *first, const char **name, size_t *nlen)
+{
+    fs_ws(p);
+    if (*first) {
+        if (p->s >= p->e || *p->s != '{') return -1;
+        p->s++;
+        fs_ws(p);
+        *first = 0;
+        if (p->s < p->e && *p->s == '}') {
+            p->s++;
+            return 0;
+        }
+    } else {
+        if (p->s < p->e && *p->s == '}') {
+            p->s++;
+            return 0;
+        }
+        if (p->s >= p->e || *p->s != ',') return -1;
+        p->s++;
+        fs_ws(p);
+    }
+    int r = fs_str(p, name, nlen);
+    if (r <= 0) return r == 0 ? -2 : -1;
+    fs_ws(p);
+    if (p->s >= p->e || *p->s != ':') return -1;
+    p->s++;
+    fs_ws(p);
+    return 1;
+}
+
+#define NAME_IS(lit) (nlen == sizeof(lit) - 1 && memcmp(name, lit, sizeof(lit) - 1) == 0)
+
+static int op_push_write(chk_scan_op *op)
+{
+    if (op->nwrites == op->capwrites) {
+        int nc = op->capwrites ? op->capwrites * 2 : 8;
+        chk_scan_write *nw = realloc(op->writes, (size_t)nc * sizeof *nw);
+        if (!nw) return -1;
+        op->writes = nw;
+        op->capwrites = nc;
+    }
+    chk_scan_write *w = &op->writes[op->nwrites++];
+    memset(w, 0, sizeof *w);
+    w->kind = -1;
+    w->status = -1;
+    w->wid = CHK_WID_NONE;
+    return 0;
+}
+
+static void op_reset(chk_scan_op *op)
+{
+    op->is_op = 0;
+    op->type[0] = '\0';
+    op->worker = -1;
+    op->seq = 0;
+    op->wl = -1;
+    op->intended_ns = op->invoke_ns = op->complete_ns = 0;
+    op->outcome = -1;
+    op->attempts = 1;
+    op->throttled = op->has_err = 0;
+    op->wcu = op->rcu = 0;
+    op->txn = 0;
+    op->nwrites = 0;
+}
+
+/* Scans the writes array. 1 ok, 0 general path, -1 malformed. */
+static int fs_writes(fs *p, chk_scan_op *op)
+{
+    fs_ws(p);
+    if (p->s >= p->e || *p->s != '[') return -1;
+    p->s++;
+    fs_ws(p);
+    if (p->s < p->e && *p->s == ']') {
+        p->s++;
+        return 1;
+    }
+    for (;;) {
+        if (op_push_write(op)) return -1;
+        chk_scan_write *w = &op->writes[op->nwrites - 1];
+        int first = 1, r;
+        const char *name;
+        size_t nlen;
+        while ((r = fs_member(p, &first, &name, &nlen)) == 1) {
+            const char *sv;
+            size_t sl;
+            if (NAME_IS("k")) {
+                if ((r = fs_str(p, &w->k, &w->klen)) <= 0) return r;
+            } else if (NAME_IS("wid")) {
+                if ((r = fs_str(p, &sv, &sl)) <= 0) return r;
+                if (chk_parse_wid(sv, sl, &w->wid)) return 0;
+            } else if (NAME_IS("op")) {
+                if ((r = fs_str(p, &sv, &sl)) <= 0) return r;
+                w->kind = chk_wkind_parse(sv, sl);
+            } else if (NAME_IS("st")) {
+                if ((r = fs_str(p, &sv, &sl)) <= 0) return r;
+                w->status = chk_outcome_parse(sv, sl);
+                if (w->status < 0) return 0;
+            } else if (NAME_IS("ver")) {
+                if ((r = fs_int(p, &w->ver)) <= 0) return r;
+            } else if (NAME_IS("delta")) {
+                if ((r = fs_int(p, &w->delta)) <= 0) return r;
+            } else if ((r = fs_skip(p, 2)) <= 0) {
+                return r;
+            }
+        }
+        if (r < 0) return r == -2 ? 0 : -1;
+        if (!w->k || w->wid == CHK_WID_NONE || w->kind < 0)
+            return 0; /* let the general path name what is missing */
+        fs_ws(p);
+        if (p->s < p->e && *p->s == ',') {
+            p->s++;
+            fs_ws(p);
+            continue;
+        }
+        if (p->s < p->e && *p->s == ']') {
+            p->s++;
+            return 1;
+        }
+        return -1;
+    }
+}
+
+/* tries: only whether any try's err names throttling matters to the checkers. */
+static int fs_tries(fs *p, chk_scan_op *op)
+{
+    const char *start = p->s;
+    int r = fs_skip(p, 1);
+    if (r <= 0) return r;
+    static const char *const pats[] = {"Throttl", "ProvisionedThroughputExceeded",
+                                       "RequestLimitExceeded"};
+    for (size_t i = 0; i < sizeof pats / sizeof pats[0]; i++) {
+        size_t n = strlen(pats[i]);
+        for (const char *q = start; q + n <= p->s; q++) {
+            q = memchr(q, pats[i][0], (size_t)(p->s - q));
+            if (!q || q + n > p->s) break;
+            if (memcmp(q, pats[i], n) == 0) {
+                op->throttled = 1;
+                return 1;
+            }
+        }
+    }
+    return 1;
+}
+
+int chk_scan_op_fast(const char *line, size_t len, chk_scan_op *op)
+{
+    fs p = {line, line + len};
+    op_reset(op);
+    int first = 1, r;
+    const char *name;
+    size_t nlen;
+    int have_w = 0, have_s = 0;
+    while ((r = fs_member(&p, &first, &name, &nlen)) == 1) {
+        const char *sv;
+        size_t sl;
+        int64_t iv;
+        switch (name[0]) {
+        case 't':
+            if (NAME_IS("type")) {
+                if ((r = fs_str(&p, &sv, &sl)) <= 0) return r;
+                if (sl >= sizeof op->type) sl = sizeof op->type - 1;
+                memcpy(op->type, sv, sl);
+                op->type[sl] = '\0';
+                op->is_op = str_is(sv, sl, "op");
+                if (!op->is_op) return 0; /* other line kinds are rare: general path */
+                continue;
+            }
+            if (NAME_IS("txn")) {
+                if (p.e - p.s >= 4 && memcmp(p.s, "true", 4) == 0) {
+                    op->txn = 1;
+                    p.s += 4;
+                    continue;
+                }
+                if ((r = fs_skip(&p, 1)) <= 0) return r;
+                continue;
+            }
+            if (NAME_IS("tries")) {
+                if ((r = fs_tries(&p, op)) <= 0) return r;
+                continue;
+            }
+            break;
+        case 'w':
+            if (NAME_IS("w")) {
+                if ((r = fs_int(&p, &iv)) <= 0) return r;
+                if (iv < 0 || iv > CHK_WID_MAX_WORKER) return -1;
+                op->worker = (int)iv;
+                have_w = 1;
+                continue;
+            }
+            if (NAME_IS("wi")) {
+                if ((r = fs_int(&p, &iv)) <= 0) return r;
+                op->wl = (int)iv;
+                continue;
+            }
+            if (NAME_IS("wcu")) {
+                if (fs_num(&p, &op->wcu) <= 0) return -1;
+                continue;
+            }
+            if (NAME_IS("writes")) {
+                if ((r = fs_writes(&p, op)) <= 0) return r;
+                continue;
+            }
+            break;
+        case 's':
+            if (NAME_IS("s")) {
+                if ((r = fs_int(&p, &iv)) <= 0) return r;
+                if (iv < 0 || (uint64_t)iv > CHK_WID_SEQ_MASK) return -1;
+                op->seq = (uint64_t)iv;
+                have_s = 1;
+                continue;
+            }
+            break;
+        case 'i':
+            if (NAME_IS("invoke_ns")) {
+                if ((r = fs_int(&p, &op->invoke_ns)) <= 0) return r;
+                continue;
+            }
+            if (NAME_IS("intended_ns")) {
+                if ((r = fs_int(&p, &op->intended_ns)) <= 0) return r;
+                continue;
+            }
+            break;
+        case 'c':
+            if (NAME_IS("complete_ns")) {
+                if ((r = fs_int(&p, &op->complete_ns)) <= 0) return r;
+                continue;
+            }
+            break;
+        case 'o':
+            if (NAME_IS("outcome")) {
+                if ((r = fs_str(&p, &sv, &sl)) <= 0) return r;
+                op->outcome = chk_outcome_parse(sv, sl);
+                if (op->outcome < 0) return 0;
+                continue;
+            }
+            break;
+        case 'e':
+            if (NAME_IS("err")) {
+                if (p.s < p.e && *p.s == 'n') {
+                    if ((r = fs_skip(&p, 1)) <= 0) return r;
+                    continue;
+                }
+                if ((r = fs_str(&p, &sv, &sl)) <= 0) return r;
+                op->has_err = 1;
+                if (chk_is_throttle_name(sv, sl)) op->throttled = 1;
+                continue;
+            }
+            break;
+        case 'a':
+            if (NAME_IS("attempts")) {
+                if ((r = fs_int(&p, &iv)) <= 0) return r;
+                op->attempts = (int)iv;
+                continue;
+            }
+            break;
+        case 'r':
+            if (NAME_IS("rcu")) {
+                if (fs_num(&p, &op->rcu) <= 0) return -1;
+                continue;
+            }
+            break;
+        default:
+            break;
+        }
+        if ((r = fs_skip(&p, 1)) <= 0) return r;
+    }
+    if (r < 0) return r == -2 ? 0 : -1;
+    fs_ws(&p);
+    if (p.s != p.e) return -1;
+    if (!op->is_op || !have_w || !have_s || op->outcome < 0)
+        return 0; /* the general path reports exactly what is missing */
+    if (op->intended_ns == 0) op->intended_ns = op->invoke_ns;
+    return 1;
+}
+
+/* ---------------------------------------------------------------- general op path */
+
+static int is_int_json(const cJSON *v)
+{
+    return v && (cJSON_IsNumber(v) || (cJSON_IsRaw(v) && v->valuestring));
+}
+
+int chk_scan_op_json(const cJSON *v, chk_scan_op *op, char *err, size_t errlen)
+{
+    op_reset(op);
+    if (!cJSON_IsObject(v)) {
+        snprintf(err, errlen, "not a JSON object");
+        return -1;
+    }
+    const char *type = chk_json_str(v, "type");
+    if (!type) {
+        snprintf(err, errlen, "no \"type\"");
+        return -1;
+    }
+    snprintf(op->type, sizeof op->type, "%s", type);
+    if (strcmp(type, "op") != 0) return 0;
+    op->is_op = 1;
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(v, "w");
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(v, "s");
+    if (!is_int_json(w) || !is_int_json(s)) {
+        snprintf(err, errlen, "op: \"w\" and \"s\" must be integers");
+        return -1;
+    }
+    int64_t wv = chk_json_i64(w, NULL, -1), sv = chk_json_i64(s, NULL, -1);
+    if (wv < 0 || wv > CHK_WID_MAX_WORKER || sv < 0 || (uint64_t)sv > CHK_WID_SEQ_MASK) {
+        snprintf(err, errlen, "op: worker or seq out of range");
+        return -1;
+    }
+    op->worker = (int)wv;
+    op->seq = (uint64_t)sv;
+    op->wl = (int)chk_json_i64(v, "wi", -1);
+    op->invoke_ns = chk_json_i64(v, "invoke_ns", 0);
+    op->complete_ns = chk_json_i64(v, "complete_ns", 0);
+    op->intended_ns = chk_json_i64(v, "intended_ns", 0);
+    if (op->intended_ns == 0) op->intended_ns = op->invoke_ns;
+    const char *oc = chk_json_str(v, "outcome");
+    op->outcome = oc ? chk_outcome_parse(oc, strlen(oc)) : -1;
+    if (op->outcome < 0) {
+        snprintf(err, errlen, "op %d.%llu: \"outcome\" must be ok, fail or info", op->worker,
+                 (unsigned long long)op->seq);
+        return -1;
+    }
+    op->attempts = (int)chk_json_i64(v, "attempts", 1);
+    op->wcu = chk_json_num(v, "wcu", 0);
+    op->rcu = chk_json_num(v, "rcu", 0);
+    op->txn = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "txn"));
+    const char *e = chk_json_str(v, "err");
+    if (e) {
+        op->has_err = 1;
+        op->throttled = chk_is_throttle_name(e, strlen(e));
+    }
+    const cJSON *tries = cJSON_GetObjectItemCaseSensitive(v, "tries"), *t;
+    cJSON_ArrayForEach(t, tries)
+    {
+        const char *te = chk_json_str(t, "err");
+        if (te && (strstr(te, "Throttl") || strstr(te, "ProvisionedThroughputExceeded") ||
+                   strstr(te, "RequestLimitExceeded")))
+            op->throttled = 1;
+    }
+    const cJSON *writes = cJSON_GetObjectItemCaseSensitive(v, "writes"), *x;
+    if (writes && !cJSON_IsArray(writes)) {
+        snprintf(err, errlen, "op %d.%llu: \"writes\" must be an array", op->worker,
+                 (unsigned long long)op->seq);
+        return -1;
+    }
+    int i = 0;
+    cJSON_ArrayForEach(x, writes)
+    {
+        const char *k = chk_json_str(x, "k"), *wid = chk_json_str(x, "wid"),
+                   *kind = chk_json_str(x, "op"), *st = chk_json_str(x, "st");
+        if (!k || !wid || !kind) {
+            snprintf(err, errlen, "op %d.%llu: writes[%d] needs \"k\", \"wid\" and \"op\"",
+                     op->worker, (unsigned long long)op->seq, i);
+            return -1;
+        }
+        if (op_push_write(op)) return -1;
+        chk_scan_write *cw = &op->writes[op->nwrites - 1];
+        if (chk_parse_wid(wid, strlen(wid), &cw->wid)) {
+            snprintf(err, errlen, "op %d.%llu: writes[%d].wid: expected \"W.S\"", op->worker,
+                     (unsigned long long)op->seq, i);
+            return -1;
+        }
+        cw->kind = chk_wkind_parse(kind, strlen(kind));
+        if (cw->kind < 0) {
+            snprintf(err, errlen, "op %d.%llu: writes[%d].op: unknown \"%s\"", op->worker,
+                     (unsigned long long)op->seq, i, kind);
+            return -1;
+        }
+        cw->status = st ? chk_outcome_parse(st, strlen(st)) : -1;
+        cw->ver = chk_json_i64(x, "ver", 0);
+        cw->delta = chk_json_i64(x, "delta", 0);
+        /* Points into the tree, which the caller keeps until it is done with op. */
+        cw->k = k;
+        cw->klen = strlen(k);
+        i++;
+    }
+    return 0;
+}
+
+void chk_scan_op_free(chk_scan_op *op)
+{
+    free(op->writes);
+    op->writes = NULL;
+    op->capwrites = op->nwrites = 0;
+}
+
+/* ---------------------------------------------------------------- items */
+
+static void item_reset(chk_item *it)
+{
+    it->key = it->wid = it->pay = NULL;
+    it->keylen = it->widlen = it->paylen = 0;
+    it->has_ver = it->has_bal = it->has_ids = 0;
+    it->ver = it->bal = 0;
+    it->nids = 0;
+}
+
+static int item_push_id(chk_item *it, const char *s, size_t n)
+{
+    if (it->nids == it->capids) {
+        int nc = it->capids ? it->capids * 2 : CHK_ITEM_MAX_IDS_INLINE;
+        const char **ni = realloc(it->ids, (size_t)nc * sizeof *ni);
+        if (!ni) return -1;
+        it->ids = ni;
+        size_t *nl = realloc(it->idlens, (size_t)nc * sizeof *nl);
+        if (!nl) return -1;
+        it->idlens = nl;
+        it->capids = nc;
+    }
+    it->ids[it->nids] = s;
+    it->idlens[it->nids++] = n;
+    return 0;
+}
+
+/* {"S":"..."} or {"N":"..."}: returns the type letter and the string. */
+static int fs_attr(fs *p, char *type, const char **s, size_t *n)
+{
+    int first = 1, r;
+    const char *name;
+    size_t nlen;
+    *type = 0;
+    while ((r = fs_member(p, &first, &name, &nlen)) == 1) {
+        if (nlen == 1 && (name[0] == 'S' || name[0] == 'N') && !*type) {
+            *type = name[0];
+            if ((r = fs_str(p, s, n)) <= 0) return r;
+        } else {
+            return 0; /* L, M, B ...: general path for anything else */
+        }
+    }
+    return r == 0 ? 1 : (r == -2 ? 0 : -1);
+}
+
+static int parse_i64(const char *s, size_t n, int64_t *out)
+{
+    char buf[32];
+    if (n == 0 || n >= sizeof buf) return -1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    char *end;
+    errno = 0;
+    long long v = strtoll(buf, &end, 10);
+    if (*end || errno) return -1;
+    *out = v;
+    return 0;
+}
+
+int chk_scan_item_fast(const char *line, size_t len, const char *hash_key, chk_item *it)
+{
+    fs p = {line, line + len};
+    item_reset(it);
+    size_t hkl = strlen(hash_key);
+    int first = 1, r;
+    const char *name;
+    size_t nlen;
+    while ((r = fs_member(&p, &first, &name, &nlen)) == 1) {
+        char type;
+        const char *s;
+        size_t n;
+        if (nlen == hkl && memcmp(name, hash_key, hkl) == 0) {
+            if ((r = fs_attr(&p, &type, &s, &n)) <= 0) return r;
+            if (type != 'S') return 0;
+            it->key = s;
+            it->keylen = n;
+        } else if (NAME_IS("wid")) {
+            if ((r = fs_attr(&p, &type, &s, &n)) <= 0) return r;
+            it->wid = s;
+            it->widlen = n;
+        } else if (NAME_IS("pay")) {
+            if ((r = fs_attr(&p, &type, &s, &n)) <= 0) return r;
+            it->pay = s;
+            it->paylen = n;
+        } else if (NAME_IS("ver") || NAME_IS("bal")) {
+            int is_ver = name[0] == 'v';
+            if ((r = fs_attr(&p, &type, &s, &n)) <= 0) return r;
+            int64_t v;
+            if (type != 'N' || parse_i64(s, n, &v)) return 0;
+            if (is_ver) {
+                it->has_ver = 1;
+                it->ver = v;
+            } else {
+                it->has_bal = 1;
+                it->bal = v;
+            }
+        } else if (NAME_IS("ids")) {
+            /* {"L":[{"S":"1.2"},{"S":"1.5"}]} */
+            int f2 = 1;
+            const char *n2;
+            size_t n2l;
+            r = fs_member(&p, &f2, &n2, &n2l);
+            if (r != 1 || n2l != 1 || n2[0] != 'L') return r == -1 ? -1 : 0;
+            fs_ws(&p);
+            if (p.s >= p.e || *p.s != '[') return 0;
+            p.s++;
+            fs_ws(&p);
+            it->has_ids = 1;
+            if (p.s < p.e && *p.s == ']') {
+                p.s++;
+            } else {
+                for (;;) {
+                    if ((r = fs_attr(&p, &type, &s, &n)) <= 0) return r;
+                    if (type != 'S' || item_push_id(it, s, n)) return 0;
+                    fs_ws(&p);
+                    if (p.s < p.e && *p.s == ',') {
+                        p.s++;
+                        fs_ws(&p);
+                        continue;
+                    }
+                    if (p.s < p.e && *p.s == ']') {
+                        p.s++;
+                        break;
+                    }
+                    return -1;
+                }
+            }
+            fs_ws(&p);
+            if (p.s >= p.e || *p.s != '}') return 0;
+            p.s++;
+        } else if ((r = fs_skip(&p, 1)) <= 0) {
+            return r;
+        }
+    }
+    if (r < 0) return r == -2 ? 0 : -1;
+    fs_ws(&p);
+    return p.s == p.e ? 1 : -1;
+}
+
+static const char *attr_str(const cJSON *item, const char *name, char type)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(item, name);
+    if (!cJSON_IsObject(a)) return NULL;
+    char t[2] = {type, 0};
+    return chk_json_str(a, t);
+}
+
+int chk_scan_item_json(const cJSON *v, const char *hash_key, chk_item *it, char *err, size_t errlen)
+{
+    item_reset(it);
+    if (!cJSON_IsObject(v)) {
+        snprintf(err, errlen, "item is not a JSON object");
+        return -1;
+    }
+    /* Strings point into the cJSON tree, which the caller keeps alive while using it. */
+    const char *k = attr_str(v, hash_key, 'S');
+    if (k) {
+        it->key = k;
+        it->keylen = strlen(k);
+    }
+    const char *wid = attr_str(v, "wid", 'S');
+    if (!wid) wid = attr_str(v, "wid", 'N');
+    if (wid) {
+        it->wid = wid;
+        it->widlen = strlen(wid);
+    }
+    const char *pay = attr_str(v, "pay", 'S');
+    if (pay) {
+        it->pay = pay;
+        it->paylen = strlen(pay);
+    }
+    const char *ver = attr_str(v, "ver", 'N'), *bal = attr_str(v, "bal", 'N');
+    if (ver && parse_i64(ver, strlen(ver), &it->ver) == 0) it->has_ver = 1;
+    if (bal && parse_i64(bal, strlen(bal), &it->bal) == 0) it->has_bal = 1;
+    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(v, "ids");
+    const cJSON *l = cJSON_IsObject(ids) ? cJSON_GetObjectItemCaseSensitive(ids, "L") : NULL;
+    if (cJSON_IsArray(l)) {
+        it->has_ids = 1;
+        const cJSON *e;
+        cJSON_ArrayForEach(e, l)
+        {
+            const char *s = chk_json_str(e, "S");
+            if (!s) s = "";
+            if (item_push_id(it, s, strlen(s))) return -1;
+        }
+    }
+    return 0;
+}
+
+void chk_item_free(chk_item *it)
+{
+    free(it->ids);
+    free(it->idlens);
+    memset(it, 0, sizeof *it);
+}
+
+/* ---------------------------------------------------------------- line reader */
+
+#define CHK_READ_CHUNK (1 << 20) /* 1 MiB reads; a longer line grows the buffer */
+
+int chk_read_lines(const char *path, chk_line_fn fn, void *arg, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t cap = CHK_READ_CHUNK, have = 0;
+    char *buf = malloc(cap + 1);
+    if (!buf) {
+        fclose(f);
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    long lineno = 0;
+    int rc = 0, eof = 0;
+    while (!rc) {
+        if (!eof) {
+            if (have == cap) {
+                char *nb = realloc(buf, cap * 2 + 1);
+                if (!nb) {
+                    snprintf(err, errlen, "%s: out of memory", path);
+                    rc = -1;
+                    break;
+                }
+                buf = nb;
+                cap *= 2;
+            }
+            size_t n = fread(buf + have, 1, cap - have, f);
+            if (n == 0) {
+                if (ferror(f)) {
+                    snprintf(err, errlen, "%s: read error", path);
+                    rc = -1;
+                    break;
+                }
+                eof = 1;
+            }
+            have += n;
+        }
+        char *s = buf, *end = buf + have;
+        for (;;) {
+            char *nl = memchr(s, '\n', (size_t)(end - s));
+            if (!nl) break;
+            lineno++;
+            size_t len = (size_t)(nl - s);
+            if (len && s[len - 1] == '\r') len--;
+            s[len] = '\0';
+            if (len && (rc = fn(s, len, lineno, 0, arg)) != 0) break;
+            s = nl + 1;
+        }
+        if (rc) break;
+        size_t rest = (size_t)(end - s);
+        memmove(buf, s, rest);
+        have = rest;
+        if (eof) {
+            if (have) {
+                lineno++;
+                buf[have] = '\0';
+                rc = fn(buf, have, lineno, 1, arg);
+            }
+            break;
+        }
+    }
+    free(buf);
+    fclose(f);
+    return rc;
+}

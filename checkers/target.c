@@ -1,0 +1,403 @@
+/*
+ * target.c - one thing checked against the history: a restored backup, a point-in-time
+ * restore or the source table. Reads its snapshot into a captured position per key (which
+ * of the key's writes the item shows), checks each item against the write it names
+ * (unknown write, failed write, payload, version, append list), then decides for every
+ * write whether its effect is in the snapshot ("present": the captured position is at or
+ * after it, docs/formats.md). Findings are collected here and rendered sorted, so that
+ * results.json is byte-identical across re-checks.
+ */
+#include "checkers/chk_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/payload.h"
+
+int chk_target_init(chk_run *run, chk_target *t)
+{
+    uint32_t nk = run->kt.nkeys;
+    t->cap = malloc((nk ? nk : 1) * sizeof *t->cap);
+    t->kflags = calloc(nk ? nk : 1, 1);
+    t->present = calloc(run->nw / 8 + 1, 1);
+    t->bank_sum = calloc((size_t)(run->nwls ? run->nwls : 1), sizeof *t->bank_sum);
+    t->bank_items = calloc((size_t)(run->nwls ? run->nwls : 1), sizeof *t->bank_items);
+    t->notes = cJSON_CreateArray();
+    t->extra = cJSON_CreateObject();
+    if (!t->cap || !t->kflags || !t->present || !t->bank_sum || !t->bank_items) return -1;
+    for (uint32_t k = 0; k < nk; k++)
+        t->cap[k] = CHK_CAP_ABSENT;
+    t->lo = CHK_NS_NEG_INF;
+    t->hi = CHK_NS_POS_INF;
+    t->lo_wid = t->hi_wid = CHK_WID_NONE;
+    return 0;
+}
+
+void chk_target_free(chk_target *t)
+{
+    free(t->cap);
+    free(t->kflags);
+    free(t->present);
+    free(t->bank_sum);
+    free(t->bank_items);
+    for (size_t i = 0; i < t->nf; i++) {
+        free(t->f[i].key);
+        free(t->f[i].detail);
+        cJSON_Delete(t->f[i].extra);
+    }
+    free(t->f);
+    cJSON_Delete(t->notes);
+    cJSON_Delete(t->extra);
+    memset(t, 0, sizeof *t);
+}
+
+void chk_target_note(chk_target *t, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    cJSON_AddItemToArray(t->notes, cJSON_CreateString(buf));
+}
+
+int chk_target_add(chk_target *t, int kind, int violation, const char *key, const uint64_t *ids,
+                   int nids, long total_ids, cJSON *extra, const char *fmt, ...)
+{
+    t->by_kind[kind][violation ? 1 : 0]++;
+    if (t->nf == t->capf) {
+        size_t nc = t->capf ? t->capf * 2 : 16;
+        chk_finding *nf = realloc(t->f, nc * sizeof *nf);
+        if (!nf) {
+            cJSON_Delete(extra);
+            return -1;
+        }
+        t->f = nf;
+        t->capf = nc;
+    }
+    chk_finding *f = &t->f[t->nf++];
+    memset(f, 0, sizeof *f);
+    f->kind = kind;
+    f->violation = violation ? 1 : 0;
+    f->key = key ? strdup(key) : NULL;
+    f->nids = nids < CHK_MAX_OP_IDS ? nids : CHK_MAX_OP_IDS;
+    if (ids && f->nids) memcpy(f->ids, ids, (size_t)f->nids * sizeof *ids);
+    f->total_ids = total_ids > nids ? total_ids : nids;
+    f->extra = extra;
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    f->detail = strdup(buf);
+    return 0;
+}
+
+const char *chk_fkind_name(int kind)
+{
+    static const char *const names[CHK_F_NKINDS] = {"LOST",         "FUTURE",      "PHANTOM",
+                                                    "PHANTOM_FAIL", "RESURRECTED", "TORN_TXN",
+                                                    "INVARIANT",    "ORDER",       "SCHEMA"};
+    return kind >= 0 && kind < CHK_F_NKINDS ? names[kind] : "?";
+}
+
+static int cmp_finding(const void *a, const void *b)
+{
+    const chk_finding *x = a, *y = b;
+    if (x->violation != y->violation) return y->violation - x->violation; /* violations first */
+    if (x->kind != y->kind) return x->kind - y->kind;
+    int c = strcmp(x->key ? x->key : "", y->key ? y->key : "");
+    if (c) return c;
+    uint64_t i = x->nids ? x->ids[0] : 0, j = y->nids ? y->ids[0] : 0;
+    if (i != j) return i < j ? -1 : 1;
+    return strcmp(x->detail ? x->detail : "", y->detail ? y->detail : "");
+}
+
+cJSON *chk_target_findings_json(chk_target *t)
+{
+    if (t->nf > 1) qsort(t->f, t->nf, sizeof *t->f, cmp_finding);
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; i < t->nf && i < CHK_MAX_FINDINGS_LISTED; i++) {
+        const chk_finding *f = &t->f[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "kind", chk_fkind_name(f->kind));
+        cJSON_AddStringToObject(o, "severity", f->violation ? "violation" : "observation");
+        if (f->key)
+            cJSON_AddStringToObject(o, "key", f->key);
+        else
+            cJSON_AddNullToObject(o, "key");
+        cJSON *ids = cJSON_AddArrayToObject(o, "op_ids");
+        for (int j = 0; j < f->nids; j++) {
+            char w[32];
+            chk_fmt_wid(f->ids[j], w);
+            cJSON_AddItemToArray(ids, cJSON_CreateString(w));
+        }
+        if (f->total_ids > f->nids)
+            cJSON_AddNumberToObject(o, "op_ids_total", (double)f->total_ids);
+        cJSON_AddStringToObject(o, "detail", f->detail ? f->detail : "");
+        if (f->extra) {
+            cJSON *m;
+            cJSON_ArrayForEach(m, f->extra)
+                cJSON_AddItemToObject(o, m->string, cJSON_Duplicate(m, 1));
+        }
+        cJSON_AddItemToArray(arr, o);
+    }
+    return arr;
+}
+
+/* ---------------------------------------------------------------- snapshot items */
+
+typedef struct snap_ctx {
+    chk_run *run;
+    chk_target *t;
+    chk_item it;
+    const char *path;
+    char *err;
+    size_t errlen;
+} snap_ctx;
+
+static void wid_copy(const char *s, size_t n, char out[64])
+{
+    if (n > 63) n = 63;
+    memcpy(out, s, n);
+    out[n] = '\0';
+}
+
+/* The append list must be a prefix of the key's appends: in key order, no acknowledged
+ * append skipped, none twice. Sets the captured position to the last listed append. */
+static void check_ids(chk_run *run, chk_target *t, uint32_t k, const char *key, const chk_item *it)
+{
+    const chk_key *ck = &run->kt.keys[k];
+    int64_t prev = -1;
+    for (int i = 0; i < it->nids; i++) {
+        uint64_t wid;
+        if (chk_parse_wid(it->ids[i], it->idlens[i], &wid)) {
+            char w[64];
+            wid_copy(it->ids[i], it->idlens[i], w);
+            chk_target_add(t, CHK_F_PHANTOM, 1, key, NULL, 0, 0, NULL,
+                           "ids[%d] is \"%s\", not a write id", i, w);
+            t->kflags[k] |= CHK_KF_PHANTOM;
+            continue;
+        }
+        int64_t idx = chk_key_find_wid(run, k, wid);
+        if (idx < 0) {
+            if (chk_wid_beyond_journal(run, wid)) {
+                t->kflags[k] |= CHK_KF_BEYOND;
+                t->unjournaled_applied++;
+                continue;
+            }
+            chk_target_add(t, CHK_F_PHANTOM, 1, key, &wid, 1, 1, NULL,
+                           "ids[%d] names a write that never appended to this key", i);
+            t->kflags[k] |= CHK_KF_PHANTOM;
+            continue;
+        }
+        const chk_write *w = chk_key_write(run, k, (uint32_t)idx);
+        if (w->status == CHK_O_FAIL)
+            chk_target_add(t, CHK_F_PHANTOM_FAIL, 1, key, &wid, 1, 1, NULL,
+                           "ids[%d] is an append that failed definitely", i);
+        else if (w->status == CHK_O_INFO)
+            t->indeterminate_applied++;
+        if (idx <= prev) {
+            chk_target_add(t, CHK_F_ORDER, 1, key, &wid, 1, 1, NULL,
+                           "ids[%d] repeats or goes back in the key's append order", i);
+            continue;
+        }
+        /* Acknowledged appends skipped between the previous listed one and this one. */
+        uint64_t skipped[CHK_MAX_OP_IDS];
+        int ns = 0;
+        long total = 0;
+        for (int64_t j = prev + 1; j < idx; j++) {
+            const chk_write *s = chk_key_write(run, k, (uint32_t)j);
+            if (s->kind == CHK_W_PUT || s->kind == CHK_W_DELETE) {
+                ns = 0; /* the list was recreated: earlier appends are not expected */
+                total = 0;
+            } else if (s->kind == CHK_W_APPEND && s->status == CHK_O_OK) {
+                if (ns < CHK_MAX_OP_IDS) skipped[ns++] = s->wid;
+                total++;
+            }
+        }
+        if (total)
+            chk_target_add(t, CHK_F_ORDER, 1, key, skipped, ns, total, NULL,
+                           "the list is not a prefix of the key's appends: %ld acknowledged "
+                           "append(s) missing before ids[%d]",
+                           total, i);
+        prev = idx;
+    }
+    if (prev > t->cap[k]) t->cap[k] = (int32_t)prev;
+    if (t->kflags[k] & CHK_KF_BEYOND) t->cap[k] = (int32_t)ck->count - 1;
+}
+
+static void check_item(chk_run *run, chk_target *t, const chk_item *it)
+{
+    t->items++;
+    char key[512], widbuf[64];
+    if (!it->key) {
+        chk_target_add(t, CHK_F_PHANTOM, 1, NULL, NULL, 0, 0, NULL,
+                       "an item without the hash key attribute \"%s\"", run->hash_key);
+        t->item_phantoms++;
+        return;
+    }
+    size_t kl = it->keylen < sizeof key - 1 ? it->keylen : sizeof key - 1;
+    memcpy(key, it->key, kl);
+    key[kl] = '\0';
+    uint64_t wid = CHK_WID_NONE;
+    int wid_ok = it->wid && chk_parse_wid(it->wid, it->widlen, &wid) == 0;
+    if (it->wid) wid_copy(it->wid, it->widlen, widbuf);
+    int64_t k = chk_key_lookup(&run->kt, it->key, it->keylen);
+    if (k < 0) {
+        if (wid_ok && chk_wid_beyond_journal(run, wid)) {
+            t->unjournaled_applied++;
+            if (it->pay && run->have_seed &&
+                !bc_payload_matches(run->seed, key, widbuf, it->pay, it->paylen))
+                chk_target_add(t, CHK_F_PHANTOM, 1, key, &wid, 1, 1, NULL,
+                               "payload is not the one write %s produces for this key", widbuf);
+            return;
+        }
+        t->item_phantoms++;
+        chk_target_add(t, CHK_F_PHANTOM, 1, key, wid_ok ? &wid : NULL, wid_ok, 0, NULL,
+                       "no write in the history touched this key");
+        return;
+    }
+    if (t->kflags[k] & CHK_KF_IN_SNAPSHOT) {
+        chk_target_add(t, CHK_F_PHANTOM, 1, key, NULL, 0, 0, NULL,
+                       "the key appears twice in the snapshot");
+        return;
+    }
+    t->kflags[k] |= CHK_KF_IN_SNAPSHOT;
+    const chk_key *ck = &run->kt.keys[k];
+    if (ck->wl >= 0 && ck->wl < run->nwls && it->has_bal) {
+        t->bank_sum[ck->wl] += it->bal;
+        t->bank_items[ck->wl]++;
+    }
+    if (it->has_ids) {
+        check_ids(run, t, (uint32_t)k, key, it);
+        if (!it->nids && !wid_ok) t->cap[k] = CHK_CAP_ABSENT;
+        if (t->cap[k] >= 0 || (t->kflags[k] & CHK_KF_PHANTOM)) return;
+    }
+    if (!wid_ok) {
+        chk_target_add(t, CHK_F_PHANTOM, 1, key, NULL, 0, 0, NULL,
+                       it->wid ? "the item's wid \"%s\" is not a write id"
+                               : "the item has no wid%s",
+                       it->wid ? widbuf : "");
+        t->kflags[k] |= CHK_KF_PHANTOM;
+        t->item_phantoms++;
+        return;
+    }
+    int64_t idx = chk_key_find_wid(run, (uint32_t)k, wid);
+    if (idx < 0) {
+        if (chk_wid_beyond_journal(run, wid)) {
+            /* An interrupted run: the write was sent but its line never reached the
+             * journal. Its worker wrote everything journaled for this key before it. */
+            t->kflags[k] |= CHK_KF_BEYOND;
+            t->cap[k] = (int32_t)ck->count - 1;
+            t->unjournaled_applied++;
+        } else {
+            chk_target_add(t, CHK_F_PHANTOM, 1, key, &wid, 1, 1, NULL,
+                           "the item names write %s, which never wrote this key", widbuf);
+            t->kflags[k] |= CHK_KF_PHANTOM;
+            t->item_phantoms++;
+            return;
+        }
+    } else {
+        const chk_write *w = chk_key_write(run, (uint32_t)k, (uint32_t)idx);
+        t->cap[k] = (int32_t)idx;
+        if (w->status == CHK_O_FAIL)
+            chk_target_add(t, CHK_F_PHANTOM_FAIL, 1, key, &wid, 1, 1, NULL,
+                           "the item holds write %s, which failed definitely", widbuf);
+        else if (w->status == CHK_O_INFO)
+            t->indeterminate_applied++;
+        if (w->kind == CHK_W_DELETE)
+            chk_target_add(t, CHK_F_PHANTOM, 1, key, &wid, 1, 1, NULL,
+                           "the item names write %s, which deleted the key", widbuf);
+        if (w->kind == CHK_W_UPDATE && it->has_ver && w->val != 0 && it->ver != w->val)
+            chk_target_add(t, CHK_F_PHANTOM, 1, key, &wid, 1, 1, NULL,
+                           "version %lld, but write %s wrote version %lld", (long long)it->ver,
+                           widbuf, (long long)w->val);
+    }
+    if (it->pay && run->have_seed &&
+        !bc_payload_matches(run->seed, key, widbuf, it->pay, it->paylen)) {
+        chk_target_add(t, CHK_F_PHANTOM, 1, key, &wid, 1, 1, NULL,
+                       "payload is not the one write %s produces for this key (a corrupted "
+                       "value or another key's value)",
+                       widbuf);
+    }
+}
+
+static int snap_line(const char *line, size_t len, long lineno, int last, void *arg)
+{
+    snap_ctx *c = arg;
+    int r = chk_scan_item_fast(line, len, c->run->hash_key, &c->it);
+    if (r == 1) {
+        check_item(c->run, c->t, &c->it);
+        return 0;
+    }
+    cJSON *v = chk_json_parse(line, len);
+    if (!v || !cJSON_IsObject(v)) {
+        cJSON_Delete(v);
+        if (last) {
+            chk_target_note(c->t, "the snapshot's torn last line was skipped");
+            return 0;
+        }
+        snprintf(c->err, c->errlen, "%s:%ld: not valid JSON", c->path, lineno);
+        return -1;
+    }
+    char lerr[256];
+    if (chk_scan_item_json(v, c->run->hash_key, &c->it, lerr, sizeof lerr)) {
+        snprintf(c->err, c->errlen, "%s:%ld: %s", c->path, lineno, lerr);
+        cJSON_Delete(v);
+        return -1;
+    }
+    check_item(c->run, c->t, &c->it);
+    cJSON_Delete(v);
+    return 0;
+}
+
+int chk_target_load_snapshot(chk_run *run, chk_target *t, char *err, size_t errlen)
+{
+    snap_ctx c = {run, t, {0}, t->snapshot, err, errlen};
+    int rc = chk_read_lines(t->snapshot, snap_line, &c, err, errlen);
+    chk_item_free(&c.it);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- resolution */
+
+static int must_present(const chk_target *t, const chk_write *w)
+{
+    if (t->r == CHK_NS_POS_INF) return 1;
+    return w->complete_ns < t->r - t->before;
+}
+
+void chk_target_resolve(chk_run *run, chk_target *t)
+{
+    for (uint32_t k = 0; k < run->kt.nkeys; k++) {
+        const chk_key *ck = &run->kt.keys[k];
+        const uint32_t *o = run->order + ck->start;
+        if (!(t->kflags[k] & CHK_KF_IN_SNAPSHOT)) {
+            /* An absent item is explained by "no write yet" or by any applied delete; take
+             * the earliest explanation that keeps every must-present write, else the
+             * latest one (then what is missing is reported). */
+            int64_t lmp = -1, best = -2, last = -1;
+            for (uint32_t i = 0; i < ck->count; i++) {
+                const chk_write *w = &run->w[o[i]];
+                if (w->status == CHK_O_OK && must_present(t, w)) lmp = i;
+            }
+            if (lmp < 0) best = -1;
+            for (uint32_t i = 0; i < ck->count && best == -2; i++) {
+                const chk_write *w = &run->w[o[i]];
+                if (w->kind == CHK_W_DELETE && w->status != CHK_O_FAIL) {
+                    last = i;
+                    if ((int64_t)i >= lmp) best = i;
+                }
+            }
+            t->cap[k] = (int32_t)(best != -2 ? best : last);
+        }
+        int32_t cap = t->cap[k];
+        for (uint32_t i = 0; i < ck->count && (int32_t)i <= cap; i++) {
+            uint32_t wi = o[i];
+            if (run->w[wi].status != CHK_O_FAIL) t->present[wi >> 3] |= (uint8_t)(1u << (wi & 7));
+        }
+    }
+}

@@ -1,0 +1,766 @@
+/*
+ * test_chk_run.c - the checkers' trust tests: synthetic runs, each built to contain one
+ * known anomaly (or none), checked end to end through chk_run_dir; the results.json a
+ * user reads must name the anomaly with its key and op ids, and with the right severity
+ * under each guarantee profile.
+ *
+ * The standard run: worker 0 inserts key ins/0/<i> at second i (i = 0..200, each put takes
+ * 5 ms); worker 1 overwrites reg/1/0 every 2 s. A backup is requested at 100 s. Under
+ * aws-documented (60 s each side) writes completed before 40 s must be present and writes
+ * sent after 160 s must be absent.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkers/checker.h"
+#include "checkers/chk_internal.h"
+#include "tests/unit/chk_fixture.h"
+
+#define N_INS 200
+#define BACKUP_MS 100000.0
+
+static void key_ins(int i, char *out)
+{
+    sprintf(out, "ins/0/%d", i);
+}
+
+/* History of the standard run (no end line: the caller decides). */
+static void standard_history(fx *f)
+{
+    char key[64];
+    for (int i = 0; i <= N_INS; i++) {
+        key_ins(i, key);
+        fx_write(f, 0, (uint64_t)i + 1, "put", key, i * 1000.0, i * 1000.0 + 5, "ok");
+    }
+    for (int i = 0; i <= N_INS / 2; i++)
+        fx_write(f, 1, (uint64_t)i + 1, "put", "reg/1/0", i * 2000.0 + 500, i * 2000.0 + 510, "ok");
+}
+
+/* Snapshot of a cut at cut_ms: every write completed before it. `skip` is an insert index
+ * to leave out (-1 none). */
+static void standard_snapshot(fx *f, const char *id, double cut_ms, int skip)
+{
+    FILE *s = fx_snap(f, id);
+    char key[64], wid[32];
+    for (int i = 0; i <= N_INS; i++) {
+        if (i == skip || i * 1000.0 + 5 >= cut_ms) continue;
+        key_ins(i, key);
+        sprintf(wid, "0.%d", i + 1);
+        fx_item(s, key, wid);
+    }
+    int last = -1;
+    for (int i = 0; i <= N_INS / 2; i++)
+        if (i * 2000.0 + 510 < cut_ms) last = i;
+    if (last >= 0) {
+        sprintf(wid, "1.%d", last + 1);
+        fx_item(s, "reg/1/0", wid);
+    }
+    fclose(s);
+}
+
+static chk_verdict check(fx *f, const char *profile, cJSON **res)
+{
+    chk_options o = {.profile = profile, .quiet = 1};
+    chk_summary sum;
+    char err[512] = "";
+    chk_verdict v = chk_run_dir(f->dir, &o, &sum, err, sizeof err);
+    if (v == CHK_ERROR) fprintf(stderr, "check error: %s\n", err);
+    assert_int_equal(v, sum.verdict);
+    *res = fx_results(f);
+    assert_non_null(*res);
+    return v;
+}
+
+static const cJSON *backup0(const cJSON *res)
+{
+    const cJSON *b = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res, "backups"), 0);
+    assert_non_null(b);
+    return b;
+}
+
+static double num(const cJSON *o, const char *a, const char *b)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, a);
+    if (b) x = cJSON_GetObjectItemCaseSensitive(x, b);
+    assert_non_null(x);
+    return x->valuedouble;
+}
+
+static const char *str(const cJSON *o, const char *a)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, a);
+    assert_true(cJSON_IsString(x));
+    return x->valuestring;
+}
+
+static int has_op(const cJSON *finding, const char *op)
+{
+    const cJSON *x;
+    cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(finding, "op_ids"))
+    {
+        if (strcmp(x->valuestring, op) == 0) return 1;
+    }
+    return 0;
+}
+
+static void build_standard(fx *f, const char *name, const char *guarantee, double cut_ms, int skip)
+{
+    fx_open(f, name, guarantee, NULL);
+    standard_history(f);
+    fx_end(f, 201000);
+    fx_backup(f, "b1", BACKUP_MS, BACKUP_MS + 50);
+    fx_close(f);
+    standard_snapshot(f, "b1", cut_ms, skip);
+}
+
+/* A correct backup with the cut at the request: pass, exercised, no finding, and the
+ * inferred cut interval contains the true cut. */
+static void test_correct_backup_passes(void **state)
+{
+    (void)state;
+    fx f;
+    build_standard(&f, "pass", NULL, BACKUP_MS + 20, -1);
+    cJSON *res;
+    assert_int_equal(check(&f, NULL, &res), CHK_PASS);
+    const cJSON *b = backup0(res);
+    assert_string_equal(str(res, "verdict"), "pass");
+    assert_string_equal(str(res, "profile"), "aws-documented");
+    assert_string_equal(str(b, "verdict"), "pass");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "exercised")));
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(b, "findings")), 0);
+    /* 40 inserts (0..39 s) + 20 overwrites (0.5..38.5 s) completed before R - 60 s. */
+    assert_int_equal((int)num(b, "counts", "must_present"), 60);
+    assert_int_equal((int)num(b, "counts", "lost"), 0);
+    assert_true(num(b, "counts", "window") > 0);
+    const cJSON *cut = cJSON_GetObjectItemCaseSensitive(b, "cut");
+    assert_string_equal(str(cut, "kind"), "instant");
+    int64_t lo = chk_json_i64(cut, "lo_ns", 0), hi = chk_json_i64(cut, "hi_ns", 0);
+    assert_true(lo <= FX_NS(BACKUP_MS + 20));
+    assert_true(hi >= FX_NS(BACKUP_MS + 20));
+    /* Exact: the last captured write was sent at 100 s, the first missing one done at 100.51 s. */
+    assert_true(lo == FX_NS(100000));
+    assert_true(hi == FX_NS(100510));
+    cJSON_Delete(res);
+}
+
+static void test_lost_is_a_violation_with_evidence(void **state)
+{
+    (void)state;
+    fx f;
+    build_standard(&f, "lost", NULL, BACKUP_MS, 7); /* ins/0/7 written at 7 s dropped */
+    cJSON *res;
+    assert_int_equal(check(&f, NULL, &res), CHK_FAIL);
+    const cJSON *b = backup0(res);
+    assert_int_equal(fx_count(b, "LOST", "violation"), 1);
+    const cJSON *l = fx_find(b, "LOST");
+    assert_string_equal(str(l, "key"), "ins/0/7");
+    assert_true(has_op(l, "0.8"));
+    assert_int_equal((int)num(b, "counts", "lost"), 1);
+    assert_string_equal(str(b, "verdict"), "fail");
+    cJSON_Delete(res);
+}
+
+static void test_future_is_a_violation(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, "future", NULL, NULL);
+    standard_history(&f);
+    fx_end(&f, 201000);
+    fx_backup(&f, "b1", BACKUP_MS, BACKUP_MS + 50);
+    fx_close(&f);
+    /* The cut at the request, plus one write sent at 170 s (after A + 60 s). */
+    standard_snapshot(&f, "b1", BACKUP_MS, -1);
+    char p[400];
+    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", f.dir);
+    FILE *s = fopen(p, "a");
+    fx_item(s, "ins/0/170", "0.171");
+    fclose(s);
+    cJSON *res;
+    assert_int_equal(check(&f, NULL, &res), CHK_FAIL);
+    const cJSON *b = backup0(res);
+    assert_int_equal(fx_count(b, "FUTURE", "violation"), 1);
+    const cJSON *x = fx_find(b, "FUTURE");
+    assert_string_equal(str(x, "key"), "ins/0/170");
+    assert_true(has_op(x, "0.171"));
+    cJSON_Delete(res);
+}
+
+static void test_phantoms(void **state)
+{
+    (void)state;
+    fx f;
+    build_standard(&f, "phantom", NULL, BACKUP_MS, -1);
+    char p[400];
+    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", f.dir);
+    FILE *s = fopen(p, "a");
+    fx_item(s, "ghost/9/9", "9.9");  /* a key never written */
+    fx_item(s, "ins/0/150", "0.99"); /* a wid that never wrote it */
+    fclose(s);
+    /* A corrupted payload on a key that is otherwise right: rewrite ins/0/3. */
+    fx g;
+    build_standard(&g, "phantom-pay", NULL, BACKUP_MS, 3);
+    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", g.dir);
+    s = fopen(p, "a");
+    fx_item_pay(s, "ins/0/3", "0.4", "AAAAAAAAAAAAAAAAAAAAAAAA");
+    fclose(s);
+
+    cJSON *res;
+    assert_int_equal(check(&f, NULL, &res), CHK_FAIL);
+    const cJSON *b = backup0(res);
+    assert_int_equal(fx_count(b, "PHANTOM", "violation"), 2);
+    cJSON_Delete(res);
+    assert_int_equal(check(&g, NULL, &res), CHK_FAIL);
+    b = backup0(res);
+    assert_int_equal(fx_count(b, "PHANTOM", "violation"), 1);
+    const cJSON *x = fx_find(b, "PHANTOM");
+    assert_string_equal(str(x, "key"), "ins/0/3");
+    assert_non_null(strstr(str(x, "detail"), "payload"));
+    assert_int_equal(fx_count(b, "LOST", NULL), 0); /* the version itself is right */
+    cJSON_Delete(res);
+}
+
+static void test_phantom_fail(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, "phantom-fail", NULL, NULL);
+    standard_history(&f);
+    fx_write(&f, 2, 1, "put", "ins/2/0", 1000, 1005, "fail");
+    fx_end(&f, 201000);
+    fx_backup(&f, "b1", BACKUP_MS, BACKUP_MS + 50);
+    fx_close(&f);
+    standard_snapshot(&f, "b1", BACKUP_MS, -1);
+    char p[400];
+    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", f.dir);
+    FILE *s = fopen(p, "a");
+    fx_item(s, "ins/2/0", "2.1");
+    fclose(s);
+    cJSON *res;
+    assert_int_equal(check(&f, NULL, &res), CHK_FAIL);
+    const cJSON *x = fx_find(backup0(res), "PHANTOM_FAIL");
+    assert_non_null(x);
+    assert_string_equal(str(x, "key"), "ins/2/0");
+    assert_true(has_op(x, "2.1"));
+    cJSON_Delete(res);
+}
+
+static void test_resurrected(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, "resurrect", NULL, NULL);
+    standard_history(&f);
+    fx_write(&f, 3, 1, "put", "del/3/0", 1000, 1005, "ok");
+    fx_write(&f, 3, 2, "delete", "del/3/0", 5000, 5005, "ok");
+    fx_end(&f, 201000);
+    fx_backup(&f, "b1", BACKUP_MS, BACKUP_MS + 50);
+    fx_close(&f);
+    standard_snapshot(&f, "b1", BACKUP_MS, -1);
+    char p[400];
+    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", f.dir);
+    FILE *s = fopen(p, "a");
+    fx_item(s, "del/3/0", "3.1");
+    fclose(s);
+    cJSON *res;
+    assert_int_equal(check(&f, NULL, &res), CHK_FAIL);
+    const cJSON *x = fx_find(backup0(res), "RESURRECTED");
+    assert_non_null(x);
+    assert_string_equal(str(x, "key"), "del/3/0");
+    assert_true(has_op(x, "3.2"));
+    assert_int_equal(fx_count(backup0(res), "LOST", NULL), 0);
+    cJSON_Delete(res);
+}
+
+/* A deleted item correctly absent is no finding. */
+static void test_delete_absent_is_fine(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, "delete-ok", NULL, NULL);
+    standard_history(&f);
+    fx_write(&f, 3, 1, "put", "del/3/0", 1000, 1005, "ok");
+    fx_write(&f, 3, 2, "delete", "del/3/0", 5000, 5005, "ok");
+    fx_end(&f, 201000);
+    fx_backup(&f, "b1", BACKUP_MS, BACKUP_MS + 50);
+    fx_close(&f);
+    standard_snapshot(&f, "b1", BACKUP_MS, -1);
+    cJSON *res;
+    assert_int_equal(check(&f, NULL, &res), CHK_PASS);
+    cJSON_Delete(res);
+}
+
+static void build_torn(fx *f, const char *name, const char *guarantee)
+{
+    fx_open(f, name, guarantee, NULL);
+    standard_history(f);
+    const char *keys[] = {"tx/4/0", "tx/4/1"};
+    fx_txn(f, 4, 1, keys, 2, BACKUP_MS - 10, BACKUP_MS - 5, "ok");
+    fx_end(f, 201000);
+    fx_backup(f, "b1", BACKUP_MS, BACKUP_MS + 50);
+    fx_close(f);
+    standard_snapshot(f, "b1", BACKUP_MS + 20, -1);
+    char p[400];
+    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", f->dir);
+    FILE *s = fopen(p, "a");
+    fx_item(s, "tx/4/0", "4.1"); /* tx/4/1 missing */
+    fclose(s);
+}
+
+static void test_torn_txn_observation_vs_violation(void **state)
+{
+    (void)state;
+    fx f;
+    build_torn(&f, "torn-aws", NULL);
+    cJSON *res;
+    assert_int_equal(check(&f, NULL, &res), CHK_PASS);
+    const cJSON *x = fx_find(backup0(res), "TORN_TXN");
+    assert_non_null(x);
+    assert_string_equal(str(x, "severity"), "observation");
+    assert_string_equal(str(x, "key"), "tx/4/1");
+    assert_true(has_op(x, "4.1"));
+    assert_string_equal(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(x, "missing"), 0)->valuestring,
+        "tx/4/1");
+    cJSON_Delete(res);
+
+    /* Same run under strict: a violation. The profile override wins over the scenario. */
+    assert_int_equal(check(&f, "strict", &res), CHK_FAIL);
+    x = fx_find(backup0(res), "TORN_TXN");
+    assert_string_equal(str(x, "severity"), "violation");
+    assert_string_equal(str(res, "profile"), "strict");
+    cJSON_Delete(res);
+
+    /* And under an explicit profile with atomic_txn, from the scenario. */
+    fx g;
+    build_torn(&g, "torn-explicit", "{\"before_s\":5,\"after_s\":5,\"atomic_txn\":true}");
+    assert_int_equal(check(&g, NULL, &res), CHK_FAIL);
+    assert_string_equal(str(res, "profile"), "explicit");
+    assert_int_equal(fx_count(backup0(res), "TORN_TXN", "violation"), 1);
+    cJSON_Delete(res);
+}
+
+static void test_bank_invariant(void **state)
+{
+    (void)state;
+    const char *wls = "[{\"index\":0,\"type\":\"insert\",\"threads\":2,\"first_worker\":0,"
+                      "\"item_bytes\":24},{\"index\":1,\"type\":\"bank\",\"threads\":1,"
+                      "\"first_worker\":5,\"accounts\":2,\"initial_balance\":100,"
+                      "\"bank_total\":200}]";
+    for (int strict = 0; strict <= 1; strict++) {
+        fx f;
+        fx_open(&f, strict ? "bank-strict" : "bank", strict ? "\"strict\"" : NULL, wls);
+        standard_history(&f);
+        /* Account setup and one transfer, all through the bank workload (wi 1). */
+        fx_raw_history(&f, "");
+        char line[1024];
+        for (int a = 0; a < 2; a++) {
+            snprintf(
+                line, sizeof line,
+                "{\"type\":\"op\",\"w\":5,\"s\":%d,\"wl\":\"bank\",\"wi\":1,\"f\":\"put\","
+                "\"intended_ns\":%lld,\"invoke_ns\":%lld,\"complete_ns\":%lld,"
+                "\"mono_ns\":1,\"outcome\":\"ok\",\"err\":null,\"attempts\":1,\"wcu\":1,"
+                "\"rcu\":0,\"writes\":[{\"k\":\"bank/5/%d\",\"wid\":\"5.%d\",\"op\":\"put\"}]}\n",
+                a + 1, (long long)FX_NS(100 + a), (long long)FX_NS(100 + a),
+                (long long)FX_NS(101 + a), a, a + 1);
+            fx_raw_history(&f, line);
+        }
+        snprintf(line, sizeof line,
+                 "{\"type\":\"op\",\"w\":5,\"s\":3,\"wl\":\"bank\",\"wi\":1,\"f\":\"transfer\","
+                 "\"intended_ns\":%lld,\"invoke_ns\":%lld,\"complete_ns\":%lld,\"mono_ns\":1,"
+                 "\"outcome\":\"ok\",\"err\":null,\"attempts\":1,\"wcu\":4,\"rcu\":0,\"txn\":true,"
+                 "\"writes\":[{\"k\":\"bank/5/0\",\"wid\":\"5.3\",\"op\":\"add\",\"delta\":-30},"
+                 "{\"k\":\"bank/5/1\",\"wid\":\"5.3\",\"op\":\"add\",\"delta\":30}]}\n",
+                 (long long)FX_NS(2000), (long long)FX_NS(2000), (long long)FX_NS(2010));
+        fx_raw_history(&f, line);
+        fx_end(&f, 201000);
+        fx_backup(&f, "b1", BACKUP_MS, BACKUP_MS + 50);
+        fx_close(&f);
+        standard_snapshot(&f, "b1", BACKUP_MS, -1);
+        char p[400];
+        snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", f.dir);
+        FILE *s = fopen(p, "a");
+        fx_item_bal(s, "bank/5/0", "5.3", 70);
+        fx_item_bal(s, "bank/5/1", "5.3", 100); /* should be 130: total 170, not 200 */
+        fclose(s);
+        cJSON *res;
+        chk_verdict v = check(&f, NULL, &res);
+        const cJSON *x = fx_find(backup0(res), "INVARIANT");
+        assert_non_null(x);
+        assert_non_null(strstr(str(x, "detail"), "170"));
+        assert_string_equal(str(x, "severity"), strict ? "violation" : "observation");
+        if (!strict)
+            assert_int_equal(v, CHK_PASS);
+        else
+            assert_int_equal(v, CHK_FAIL);
+        cJSON_Delete(res);
+    }
+}
+
+static void test_append_order(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, "order", NULL, NULL);
+    standard_history(&f);
+    for (int i = 1; i <= 4; i++)
+        fx_write(&f, 6, (uint64_t)i, "append", "app/6/0", i * 1000.0, i * 1000.0 + 5, "ok");
+    fx_end(&f, 201000);
+    fx_backup(&f, "b1", BACKUP_MS, BACKUP_MS + 50);
+    fx_close(&f);
+    standard_snapshot(&f, "b1", BACKUP_MS, -1);
+    char p[400];
+    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", f.dir);
+    FILE *s = fopen(p, "a");
+    const char *ids[] = {"6.1", "6.3", "6.4"}; /* 6.2 missing from the middle */
+    fx_item_ids(s, "app/6/0", "6.4", ids, 3);
+    fclose(s);
+    cJSON *res;
+    assert_int_equal(check(&f, NULL, &res), CHK_FAIL);
+    const cJSON *x = fx_find(backup0(res), "ORDER");
+    assert_non_null(x);
+    assert_string_equal(str(x, "key"), "app/6/0");
+    assert_true(has_op(x, "6.2"));
+    cJSON_Delete(res);
+
+    /* A correct prefix passes. */
+    fx g;
+    fx_open(&g, "order-ok", NULL, NULL);
+    standard_history(&g);
+    for (int i = 1; i <= 4; i++)
+        fx_write(&g, 6, (uint64_t)i, "append", "app/6/0", i * 1000.0, i * 1000.0 + 5, "ok");
+    fx_end(&g, 201000);
+    fx_backup(&g, "b1", BACKUP_MS, BACKUP_MS + 50);
+    fx_close(&g);
+    standard_snapshot(&g, "b1", BACKUP_MS, -1);
+    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", g.dir);
+    s = fopen(p, "a");
+    const char *all[] = {"6.1", "6.2", "6.3", "6.4"};
+    fx_item_ids(s, "app/6/0", "6.4", all, 4);
+    fclose(s);
+    assert_int_equal(check(&g, NULL, &res), CHK_PASS);
+    cJSON_Delete(res);
+}
+
+/* A cut 50 s before the request is inside the documented 60 s window (pass), but under
+ * strict the cut must lie in [R, A]: the writes that completed in between are LOST. */
+static void test_cut_outside_window_under_strict(void **state)
+{
+    (void)state;
+    fx f;
+    build_standard(&f, "early-cut", NULL, BACKUP_MS - 50000, -1);
+    cJSON *res;
+    assert_int_equal(check(&f, NULL, &res), CHK_PASS);
+    cJSON_Delete(res);
+    assert_int_equal(check(&f, "strict", &res), CHK_FAIL);
+    const cJSON *b = backup0(res);
+    assert_true(fx_count(b, "LOST", "violation") > 0);
+    const cJSON *x = fx_find(b, "LOST");
+    assert_string_equal(str(x, "key"), "ins/0/50");
+    assert_true(has_op(x, "0.51"));
+    cJSON_Delete(res);
+
+    /* Too late: a cut 10 s after the request is FUTURE under strict. */
+    fx g;
+    build_standard(&g, "late-cut", NULL, BACKUP_MS + 10000, -1);
+    assert_int_equal(check(&g, NULL, &res), CHK_PASS);
+    cJSON_Delete(res);
+    assert_int_equal(check(&g, "strict", &res), CHK_FAIL);
+    assert_true(fx_count(backup0(res), "FUTURE", "violation") > 0);
+    cJSON_Delete(res);
+}
+
+/* Under strict a snapshot no single instant explains (a late write captured, an earlier
+ * one missing, both inside [R, A]) is a fuzzy cut and a violation. */
+static void test_fuzzy_cut_under_strict(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, "fuzzy", NULL, NULL);
+    standard_history(&f);
+    fx_write(&f, 7, 1, "put", "fz/7/0", BACKUP_MS + 1, BACKUP_MS + 2, "ok");
+    fx_write(&f, 7, 2, "put", "fz/7/1", BACKUP_MS + 10, BACKUP_MS + 11, "ok");
+    fx_end(&f, 201000);
+    fx_backup(&f, "b1", BACKUP_MS, BACKUP_MS + 50);
+    fx_close(&f);
+    standard_snapshot(&f, "b1", BACKUP_MS + 20, -1);
+    char p[400];
+    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", f.dir);
+    FILE *s = fopen(p, "a");
+    fx_item(s, "fz/7/1", "7.2"); /* fz/7/0 (earlier) missing */
+    fclose(s);
+    cJSON *res;
+    assert_int_equal(check(&f, NULL, &res), CHK_PASS);
+    assert_string_equal(str(cJSON_GetObjectItemCaseSensitive(backup0(res), "cut"), "kind"),
+                        "fuzzy");
+    cJSON_Delete(res);
+    assert_int_equal(check(&f, "strict", &res), CHK_FAIL);
+    const cJSON *x = fx_find(backup0(res), "LOST");
+    assert_non_null(x);
+    assert_string_equal(str(x, "key"), "fz/7/0");
+    assert_true(has_op(x, "7.1") && has_op(x, "7.2"));
+    cJSON_Delete(res);
+}
+
+/* Killed run: no end line, a torn last line, and an item naming a write whose line never
+ * reached the journal: indeterminate, not a phantom. */
+static void test_interrupted_history(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, "interrupted", NULL, NULL);
+    standard_history(&f);
+    fx_raw_history(&f, "{\"type\":\"op\",\"w\":0,\"s\":999,\"wl\":\"ins");
+    fx_backup(&f, "b1", BACKUP_MS, BACKUP_MS + 50);
+    fx_close(&f);
+    standard_snapshot(&f, "b1", BACKUP_MS, -1);
+    char p[400];
+    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", f.dir);
+    FILE *s = fopen(p, "a");
+    fx_item(s, "ins/0/300", "0.300"); /* beyond worker 0's last journaled seq (201) */
+    fclose(s);
+    cJSON *res;
+    assert_int_equal(check(&f, NULL, &res), CHK_PASS);
+    const cJSON *b = backup0(res);
+    assert_int_equal(fx_count(b, "PHANTOM", NULL), 0);
+    assert_int_equal((int)num(b, "counts", "unjournaled_applied"), 1);
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(res, "history");
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(h, "complete")));
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h, "torn_last_line")));
+    cJSON_Delete(res);
+
+    /* The same unknown write in a completed run is a phantom. */
+    fx g;
+    build_standard(&g, "not-interrupted", NULL, BACKUP_MS, -1);
+    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", g.dir);
+    s = fopen(p, "a");
+    fx_item(s, "ins/0/300", "0.300");
+    fclose(s);
+    assert_int_equal(check(&g, NULL, &res), CHK_FAIL);
+    assert_int_equal(fx_count(backup0(res), "PHANTOM", "violation"), 1);
+    cJSON_Delete(res);
+}
+
+/* Indeterminate writes never violate: one missing although it would be must-present, one
+ * present although sent after the window. Present ones count as applied. */
+static void test_info_writes_never_violate(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, "info", "\"strict\"", NULL);
+    standard_history(&f);
+    fx_write(&f, 2, 1, "put", "inf/2/0", 1000, 1005, "info"); /* missing: fine */
+    fx_write(&f, 2, 2, "put", "inf/2/1", 2000, 2005, "info"); /* present: applied */
+    fx_end(&f, 201000);
+    fx_backup(&f, "b1", BACKUP_MS, BACKUP_MS + 50);
+    fx_close(&f);
+    standard_snapshot(&f, "b1", BACKUP_MS + 20, -1);
+    char p[400];
+    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", f.dir);
+    FILE *s = fopen(p, "a");
+    fx_item(s, "inf/2/1", "2.2");
+    fclose(s);
+    cJSON *res;
+    assert_int_equal(check(&f, NULL, &res), CHK_PASS);
+    const cJSON *b = backup0(res);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(b, "findings")), 0);
+    assert_int_equal((int)num(b, "counts", "indeterminate"), 2);
+    assert_int_equal((int)num(b, "counts", "indeterminate_applied"), 1);
+    cJSON_Delete(res);
+}
+
+/* A backup taken when nothing was being written proves nothing: inconclusive, exit 3. */
+static void test_no_exercised_backup_is_inconclusive(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, "idle", NULL, NULL);
+    for (int i = 0; i < 10; i++) {
+        char key[32];
+        key_ins(i, key);
+        fx_write(&f, 0, (uint64_t)i + 1, "put", key, i * 100.0, i * 100.0 + 5, "ok");
+    }
+    fx_end(&f, 400000);
+    fx_backup(&f, "b1", 300000, 300050);
+    fx_close(&f);
+    FILE *s = fx_snap(&f, "b1");
+    char key[32], wid[32];
+    for (int i = 0; i < 10; i++) {
+        key_ins(i, key);
+        sprintf(wid, "0.%d", i + 1);
+        fx_item(s, key, wid);
+    }
+    fclose(s);
+    cJSON *res;
+    assert_int_equal(check(&f, NULL, &res), CHK_INCONCLUSIVE);
+    assert_string_equal(str(res, "verdict"), "inconclusive");
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(backup0(res), "exercised")));
+    cJSON_Delete(res);
+}
+
+static char *slurp_without_checked_at(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char line[8192];
+    size_t cap = 1 << 16, len = 0;
+    char *out = malloc(cap);
+    while (fgets(line, sizeof line, f)) {
+        if (strstr(line, "\"checked_at\"")) continue;
+        size_t n = strlen(line);
+        if (len + n + 1 > cap) {
+            cap = (len + n + 1) * 2;
+            out = realloc(out, cap);
+        }
+        memcpy(out + len, line, n);
+        len += n;
+    }
+    out[len] = '\0';
+    fclose(f);
+    return out;
+}
+
+static void test_recheck_is_byte_identical(void **state)
+{
+    (void)state;
+    fx f;
+    build_torn(&f, "recheck", NULL);
+    char p[400];
+    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", f.dir);
+    FILE *s = fopen(p, "a");
+    fx_item(s, "ghost/1/1", "1.999");
+    fx_item(s, "ghost/1/2", "1.998");
+    fclose(s);
+    cJSON *res;
+    snprintf(p, sizeof p, "%s/results.json", f.dir);
+    check(&f, NULL, &res);
+    cJSON_Delete(res);
+    char *a = slurp_without_checked_at(p);
+    check(&f, NULL, &res);
+    cJSON_Delete(res);
+    char *b = slurp_without_checked_at(p);
+    assert_true(strlen(a) > 1000);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+}
+
+/* PITR at T: writes completed before floor(T) present, none sent from floor(T) + 1 s. */
+static void test_pitr(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, "pitr", NULL, NULL);
+    standard_history(&f);
+    fx_end(&f, 201000);
+    fx_pitr(&f, "p1", 120400); /* T = 120.4 s: precision window [120 s, 121 s) */
+    fx_close(&f);
+    standard_snapshot(&f, "p1", 120200, -1);
+    cJSON *res;
+    assert_int_equal(check(&f, NULL, &res), CHK_PASS);
+    const cJSON *p = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res, "pitr"), 0);
+    assert_non_null(p);
+    assert_string_equal(str(p, "verdict"), "pass");
+    const cJSON *pi = cJSON_GetObjectItemCaseSensitive(p, "pitr");
+    assert_true(chk_json_i64(pi, "precision_ns", 0) == 1000000000LL);
+    assert_true(chk_json_i64(pi, "truncated_ns", 0) == FX_NS(120000));
+    cJSON_Delete(res);
+
+    /* A PITR that ignores T (restores the latest state) is FUTURE. */
+    fx g;
+    fx_open(&g, "pitr-bad", NULL, NULL);
+    standard_history(&g);
+    fx_end(&g, 201000);
+    fx_pitr(&g, "p1", 120400);
+    fx_close(&g);
+    standard_snapshot(&g, "p1", 250000, -1);
+    assert_int_equal(check(&g, NULL, &res), CHK_FAIL);
+    p = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res, "pitr"), 0);
+    assert_true(fx_count(p, "FUTURE", "violation") > 0);
+    cJSON_Delete(res);
+}
+
+/* The source table must hold every acknowledged write. */
+static void test_source_table(void **state)
+{
+    (void)state;
+    fx f;
+    build_standard(&f, "source", NULL, BACKUP_MS, -1);
+    standard_snapshot(&f, "source", 1e9, 42);
+    cJSON *res;
+    assert_int_equal(check(&f, NULL, &res), CHK_FAIL);
+    const cJSON *src = cJSON_GetObjectItemCaseSensitive(res, "source");
+    assert_string_equal(str(src, "status"), "checked");
+    const cJSON *x = fx_find(src, "LOST");
+    assert_non_null(x);
+    assert_string_equal(str(x, "key"), "ins/0/42");
+    /* The backup itself was fine. */
+    assert_string_equal(str(backup0(res), "verdict"), "pass");
+    cJSON_Delete(res);
+}
+
+static void test_schema(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, "schema", NULL, NULL);
+    standard_history(&f);
+    fx_end(&f, 201000);
+    fx_backup(&f, "b1", BACKUP_MS, BACKUP_MS + 50);
+    fx_backups_raw(&f, "{\"type\":\"restore\",\"id\":\"b1\",\"description\":{\"KeySchema\":"
+                       "[{\"AttributeName\":\"id\",\"KeyType\":\"HASH\"}],"
+                       "\"BillingModeSummary\":{\"BillingMode\":\"PAY_PER_REQUEST\"}}}\n");
+    fx_close(&f);
+    standard_snapshot(&f, "b1", BACKUP_MS, -1);
+    cJSON *res;
+    assert_int_equal(check(&f, NULL, &res), CHK_FAIL);
+    const cJSON *x = fx_find(backup0(res), "SCHEMA");
+    assert_non_null(x);
+    assert_non_null(strstr(str(x, "detail"), "HASH=id"));
+    cJSON_Delete(res);
+}
+
+static void test_missing_history_is_an_error(void **state)
+{
+    (void)state;
+    chk_options o = {.quiet = 1};
+    char err[512] = "";
+    assert_int_equal(chk_run_dir("/tmp/backcheck-no-such-run-dir", &o, NULL, err, sizeof err),
+                     CHK_ERROR);
+    assert_non_null(strstr(err, "history.jsonl"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_correct_backup_passes),
+        cmocka_unit_test(test_lost_is_a_violation_with_evidence),
+        cmocka_unit_test(test_future_is_a_violation),
+        cmocka_unit_test(test_phantoms),
+        cmocka_unit_test(test_phantom_fail),
+        cmocka_unit_test(test_resurrected),
+        cmocka_unit_test(test_delete_absent_is_fine),
+        cmocka_unit_test(test_torn_txn_observation_vs_violation),
+        cmocka_unit_test(test_bank_invariant),
+        cmocka_unit_test(test_append_order),
+        cmocka_unit_test(test_cut_outside_window_under_strict),
+        cmocka_unit_test(test_fuzzy_cut_under_strict),
+        cmocka_unit_test(test_interrupted_history),
+        cmocka_unit_test(test_info_writes_never_violate),
+        cmocka_unit_test(test_no_exercised_backup_is_inconclusive),
+        cmocka_unit_test(test_recheck_is_byte_identical),
+        cmocka_unit_test(test_pitr),
+        cmocka_unit_test(test_source_table),
+        cmocka_unit_test(test_schema),
+        cmocka_unit_test(test_missing_history_is_an_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
