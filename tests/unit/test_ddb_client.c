@@ -62,6 +62,9 @@ typedef struct fake_server {
     int next;
     seen_request seen[MAX_SEEN];
     int nseen;
+    int scan_mode;       /* answer Scan requests by segment and page instead */
+    int scan_consistent; /* count of Scan requests that asked ConsistentRead */
+    int scan_requests;
 } fake_server;
 
 typedef struct conn_state {
@@ -123,6 +126,48 @@ static int verify_signature(struct MHD_Connection *conn, const char *body, size_
     return ddb_consttime_streq(sig, a.signature);
 }
 
+#define SCAN_PAGES 3
+#define SCAN_ITEMS_PER_PAGE 2
+
+/* Scan: SCAN_PAGES pages of SCAN_ITEMS_PER_PAGE items per segment; the page number
+ * travels in the LastEvaluatedKey. */
+static enum MHD_Result answer_scan(fake_server *fs, struct MHD_Connection *conn, const char *body,
+                                   int sig_valid)
+{
+    cJSON *req = cJSON_Parse(body);
+    int seg = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(req, "Segment"));
+    if (seg < 0) seg = 0;
+    const cJSON *esk = cJSON_GetObjectItem(req, "ExclusiveStartKey");
+    const char *pn =
+        cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(esk, "page"), "N"));
+    int page = pn ? atoi(pn) + 1 : 0;
+    pthread_mutex_lock(&fs->mu);
+    fs->scan_requests++;
+    if (cJSON_IsTrue(cJSON_GetObjectItem(req, "ConsistentRead")) && sig_valid)
+        fs->scan_consistent++;
+    pthread_mutex_unlock(&fs->mu);
+    cJSON_Delete(req);
+    char out[1024];
+    int n = snprintf(out, sizeof(out), "{\"Items\":[");
+    for (int i = 0; i < SCAN_ITEMS_PER_PAGE; i++)
+        n += snprintf(out + n, sizeof(out) - (size_t)n, "%s{\"pk\":{\"S\":\"s%d-p%d-i%d\"}}",
+                      i ? "," : "", seg, page, i);
+    n += snprintf(out + n, sizeof(out) - (size_t)n,
+                  "],\"ConsumedCapacity\":{\"TableName\":\"t\",\"CapacityUnits\":0.5}");
+    if (page < SCAN_PAGES - 1)
+        n += snprintf(out + n, sizeof(out) - (size_t)n,
+                      ",\"LastEvaluatedKey\":{\"page\":{\"N\":\"%d\"}}", page);
+    snprintf(out + n, sizeof(out) - (size_t)n, "}");
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(out), out, MHD_RESPMEM_MUST_COPY);
+    char v[16];
+    snprintf(v, sizeof(v), "%u", (unsigned)ddb_crc32(out, strlen(out)));
+    MHD_add_response_header(resp, "x-amz-crc32", v);
+    enum MHD_Result r = MHD_queue_response(conn, 200, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
                                const char *method, const char *version, const char *upload,
                                size_t *upload_size, void **con_cls)
@@ -159,6 +204,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
         sr.client_port = ntohs(((const struct sockaddr_in *)ci->client_addr)->sin_port);
 
+    if (fs->scan_mode) return answer_scan(fs, conn, cs->body, sr.sig_valid);
+
     pthread_mutex_lock(&fs->mu);
     scripted sc = {500, "{\"__type\":\"InternalServerError\",\"message\":\"script exhausted\"}",
                    CRC_GOOD, 0};
@@ -192,11 +239,12 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
-static fake_server *server_start(const scripted *script, int n)
+static fake_server *server_start_mode(const scripted *script, int n, int scan_mode)
 {
     fake_server *fs = calloc(1, sizeof(*fs));
+    fs->scan_mode = scan_mode;
     pthread_mutex_init(&fs->mu, NULL);
-    memcpy(fs->script, script, (size_t)n * sizeof(*script));
+    if (n > 0) memcpy(fs->script, script, (size_t)n * sizeof(*script));
     fs->nscript = n;
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof(sa));
@@ -212,6 +260,11 @@ static fake_server *server_start(const scripted *script, int n)
     fs->port = di->port;
     assert_true(fs->port > 0);
     return fs;
+}
+
+static fake_server *server_start(const scripted *script, int n)
+{
+    return server_start_mode(script, n, 0);
 }
 
 static void server_stop(fake_server *fs)
@@ -510,6 +563,62 @@ static void test_capacity_list_and_no_rcc_for_control_plane(void **state)
     server_stop(fs);
 }
 
+typedef struct scan_count {
+    pthread_mutex_t mu;
+    int items;
+    int bad;
+} scan_count;
+
+static int count_item(const cJSON *item, void *arg)
+{
+    scan_count *sc = arg;
+    const char *pk =
+        cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(item, "pk"), "S"));
+    pthread_mutex_lock(&sc->mu);
+    sc->items++;
+    if (!pk || pk[0] != 's') sc->bad++;
+    pthread_mutex_unlock(&sc->mu);
+    return 0;
+}
+
+static int stop_at_first(const cJSON *item, void *arg)
+{
+    (void)item;
+    (void)arg;
+    return 7;
+}
+
+static void test_scan_all_parallel(void **state)
+{
+    (void)state;
+    fake_server *fs = server_start_mode(NULL, 0, 1);
+    ddb_config cfg = test_config(fs->port, 1);
+    scan_count sc = {.items = 0, .bad = 0};
+    pthread_mutex_init(&sc.mu, NULL);
+    double rcu = 0;
+    long items = 0;
+    char err[512] = "";
+    const int segments = 4;
+    assert_int_equal(
+        ddb_scan_all(&cfg, "t", segments, 1, count_item, &sc, &rcu, &items, err, sizeof(err)),
+        DDB_OK);
+    assert_int_equal(items, segments * SCAN_PAGES * SCAN_ITEMS_PER_PAGE);
+    assert_int_equal(sc.items, items);
+    assert_int_equal(sc.bad, 0);
+    assert_true(rcu == segments * SCAN_PAGES * 0.5);
+    pthread_mutex_lock(&fs->mu);
+    assert_int_equal(fs->scan_requests, segments * SCAN_PAGES);
+    assert_int_equal(fs->scan_consistent, segments * SCAN_PAGES);
+    pthread_mutex_unlock(&fs->mu);
+
+    /* A callback that stops the scan is an error that says so. */
+    assert_int_not_equal(
+        ddb_scan_all(&cfg, "t", 2, 0, stop_at_first, NULL, &rcu, &items, err, sizeof(err)), DDB_OK);
+    assert_non_null(strstr(err, "callback"));
+    pthread_mutex_destroy(&sc.mu);
+    server_stop(fs);
+}
+
 static void test_missing_credentials_is_config(void **state)
 {
     (void)state;
@@ -659,6 +768,7 @@ int main(void)
         cmocka_unit_test(test_throttling_exhausted_is_fail),
         cmocka_unit_test(test_capacity_list_and_no_rcc_for_control_plane),
         cmocka_unit_test(test_missing_credentials_is_config),
+        cmocka_unit_test(test_scan_all_parallel),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     ddb_global_cleanup();
