@@ -619,6 +619,63 @@ static void test_scan_all_parallel(void **state)
     server_stop(fs);
 }
 
+static void test_connect_to_keeps_host(void **state)
+{
+    (void)state;
+    scripted s[] = {{200, OK_PUT, CRC_GOOD, 0}};
+    fake_server *fs = server_start(s, 1);
+    ddb_config cfg = test_config(fs->port, 1);
+    /* The fault proxy's way in: sign and send for one host, connect to another. */
+    snprintf(cfg.endpoint, sizeof(cfg.endpoint), "http://dynamodb.backcheck.invalid:8000");
+    snprintf(cfg.connect_to, sizeof(cfg.connect_to), "127.0.0.1:%d", fs->port);
+    ddb_client *c = ddb_client_new(&cfg);
+    cJSON *req = put_request();
+    ddb_result r;
+    assert_int_equal(ddb_call(c, "PutItem", req, &r), DDB_OK);
+    assert_all_signed(fs); /* signed with the endpoint's Host, which was sent unchanged */
+    ddb_result_free(&r);
+    cJSON_Delete(req);
+    ddb_client_free(c);
+    server_stop(fs);
+}
+
+static void test_wait_backup_available(void **state)
+{
+    (void)state;
+    scripted s[] = {
+        {200, "{\"BackupDescription\":{\"BackupDetails\":{\"BackupStatus\":\"CREATING\"}}}",
+         CRC_GOOD, 0},
+        {200,
+         "{\"BackupDescription\":{\"BackupDetails\":{\"BackupStatus\":\"AVAILABLE\","
+         "\"BackupSizeBytes\":1234}}}",
+         CRC_GOOD, 0},
+        {200, "{\"BackupDescription\":{\"BackupDetails\":{\"BackupStatus\":\"DELETED\"}}}",
+         CRC_GOOD, 0},
+    };
+    fake_server *fs = server_start(s, 3);
+    ddb_config cfg = test_config(fs->port, 1);
+    ddb_client *c = ddb_client_new(&cfg);
+    int64_t at = 0;
+    long long size = 0;
+    char err[512] = "";
+    assert_int_equal(ddb_wait_backup_available(c, "arn:b1", bc_mono_ns() + 5 * BC_NS_PER_S, &at,
+                                               &size, err, sizeof(err)),
+                     DDB_OK);
+    assert_true(at > 0);
+    assert_int_equal(size, 1234);
+    /* A backup that disappears is an error naming it, not a wait until the deadline. */
+    assert_int_equal(ddb_wait_backup_available(c, "arn:b2", bc_mono_ns() + 5 * BC_NS_PER_S, &at,
+                                               &size, err, sizeof(err)),
+                     DDB_ERR_BACKUP_NOT_FOUND);
+    assert_non_null(strstr(err, "arn:b2"));
+    pthread_mutex_lock(&fs->mu);
+    assert_int_equal(fs->nseen, 3);
+    assert_string_equal(fs->seen[0].target, "DynamoDB_20120810.DescribeBackup");
+    pthread_mutex_unlock(&fs->mu);
+    ddb_client_free(c);
+    server_stop(fs);
+}
+
 static void test_missing_credentials_is_config(void **state)
 {
     (void)state;
@@ -769,6 +826,8 @@ int main(void)
         cmocka_unit_test(test_capacity_list_and_no_rcc_for_control_plane),
         cmocka_unit_test(test_missing_credentials_is_config),
         cmocka_unit_test(test_scan_all_parallel),
+        cmocka_unit_test(test_connect_to_keeps_host),
+        cmocka_unit_test(test_wait_backup_available),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     ddb_global_cleanup();
