@@ -13,6 +13,6 @@ tsan:
 	cmake -S . -B build-tsan -DBACKCHECK_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug && \
 	cmake --build build-tsan -j$$(nproc) && cd build-tsan && ctest --output-on-failure -L tsan
 fuzz:
-	CC=clang cmake -S . -B build-fuzz -DBACKCHECK_FUZZ=ON -DBACKCHECK_TESTS=OFF && cmake --build build-fuzz -j$$(nproc)
+	CC=clang cmake -S . -B build-fuzz -DBACKCHECK_FUZZ=ON -DBACKCHECK_TESTS=OFF -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" && cmake --build build-fuzz -j$$(nproc)
 clean:
 	rm -rf build build-asan build-tsan build-fuzz
