@@ -4,6 +4,8 @@
  *   sc_tables --reference   the markdown field reference (sc_print_reference)
  *   sc_tables --json        every section and field as JSON (name, type, default,
  *                           allowed values, bounds, flags, help) and the fault kinds
+ *   sc_tables --load FILE   loads FILE with the real loader (no workload registry or
+ *                           emulator hooks): prints "ok" (exit 0) or the error (exit 1)
  * Used by tests/docs/check_fields.sh and tests/docs/gen_scenario_schema.py.
  */
 #include <cjson/cJSON.h>
@@ -86,6 +88,17 @@ int main(int argc, char **argv)
     }
     if (argc == 2 && strcmp(argv[1], "--json") == 0)
         return print_json();
-    fprintf(stderr, "usage: sc_tables --reference | --json\n");
+    if (argc == 3 && strcmp(argv[1], "--load") == 0) {
+        scenario *sc = NULL;
+        char err[512];
+        if (sc_load_file(argv[2], NULL, &sc, err, sizeof err)) {
+            printf("%s\n", err);
+            return 1;
+        }
+        sc_free(sc);
+        puts("ok");
+        return 0;
+    }
+    fprintf(stderr, "usage: sc_tables --reference | --json | --load FILE\n");
     return 2;
 }
