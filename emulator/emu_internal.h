@@ -204,7 +204,7 @@ struct emu_server {
     char endpoint[128];
     int port;
     struct MHD_Daemon *mhd;
-    int64_t retain_ns; /* versions superseded within this horizon are kept (cut windows) */
+    atomic_llong retain_ns; /* versions superseded within this horizon are kept (cut windows) */
 
     atomic_llong last_commit_ns;
     atomic_ullong next_txn;

@@ -165,6 +165,12 @@ int emu_fault_add(emu_server *s, const char *spec, char *err, size_t errlen)
     /* One instance per kind: adding a kind again replaces its parameters. */
     for (i = 0; i < s->nfaults; i++)
         if (s->faults[i].kind == f.kind) break;
+    /* A cut moved earlier must still find the versions it needs: widen the horizon
+     * within which superseded versions are kept (writes from now on). */
+    if (f.kind == EMU_F_CUT_EARLY) {
+        long long need = ((long long)f.ms + s->cfg.window_ms + 1000) * BC_NS_PER_MS;
+        if (atomic_load(&s->retain_ns) < need) atomic_store(&s->retain_ns, need);
+    }
     if (i < s->nfaults)
         s->faults[i] = f;
     else if (s->nfaults < EMU_MAX_FAULTS)

@@ -531,7 +531,7 @@ int emu_start(const emu_config *cfg, emu_server **out, char *err, size_t errlen)
     atomic_init(&s->table_seq, 1);
     atomic_init(&s->req_seq, 1);
     /* Keep superseded versions long enough for any cut the window can choose. */
-    s->retain_ns = ((int64_t)s->cfg.window_ms + 1000) * BC_NS_PER_MS;
+    atomic_init(&s->retain_ns, ((int64_t)s->cfg.window_ms + 1000) * BC_NS_PER_MS);
     for (int i = 0; i < cfg->nfaults; i++) {
         if (emu_fault_add(s, cfg->faults[i], err, errlen) != 0) {
             emu_free(s);
