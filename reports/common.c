@@ -323,12 +323,15 @@ int rep_costs_of(const cJSON *results, rep_cost *out, int *recomputed)
     *recomputed = 0;
     memset(out, 0, sizeof *out);
     if (!cJSON_IsObject(c)) return -1;
-    if (cJSON_IsObject(rep_get(c, "breakdown"))) {
-        out->writes = rep_num(c, "breakdown.writes", 0);
-        out->reads = rep_num(c, "breakdown.reads", 0);
-        out->backup_storage = rep_num(c, "breakdown.backup_storage", 0);
-        out->restores = rep_num(c, "breakdown.restores", 0);
-        out->pitr = rep_num(c, "breakdown.pitr", 0);
+    /* The check stage writes "usd_breakdown"; "breakdown" is accepted as well. */
+    const cJSON *br = rep_get(c, "usd_breakdown");
+    if (!cJSON_IsObject(br)) br = rep_get(c, "breakdown");
+    if (cJSON_IsObject(br)) {
+        out->writes = rep_num(br, "writes", 0);
+        out->reads = rep_num(br, "reads", 0);
+        out->backup_storage = rep_num(br, "backup_storage", 0);
+        out->restores = rep_num(br, "restores", 0);
+        out->pitr = rep_num(br, "pitr", 0);
     } else {
         /* Split the check stage's total with the built-in prices, but only when they are
          * the very prices it used (same region and date). */
@@ -352,4 +355,15 @@ int rep_costs_of(const cJSON *results, rep_cost *out, int *recomputed)
     out->total = rep_num(
         c, "usd", out->writes + out->reads + out->backup_storage + out->restores + out->pitr);
     return 0;
+}
+
+const char *rep_not_checked_reason(const cJSON *t)
+{
+    const char *skipped = rep_str(t, "skipped", NULL);
+    if (skipped) return skipped;
+    const char *status = rep_str(t, "status", NULL);
+    if (status &&
+        (!strcmp(status, "skipped") || !strcmp(status, "FAILED") || !strcmp(status, "TIMEOUT")))
+        return rep_str(t, "note", rep_str(t, "error", status));
+    return NULL;
 }

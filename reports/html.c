@@ -317,6 +317,12 @@ static void header(FILE *out, const rep_run *run)
                 rep_num(r, "timings.run_s", 0), rep_num(r, "timings.ops", 0),
                 rep_num(r, "timings.ops_per_s", 0), rep_num(r, "timings.latency_ms.p50", 0),
                 rep_num(r, "timings.latency_ms.p99", 0));
+    const char *why = rep_str(r, "verdict_reason", NULL);
+    if (why && *why) {
+        fputs("<tr><th class=\"l\">why</th><td class=\"l\">", out);
+        esc(out, why);
+        fputs("</td></tr>", out);
+    }
     fputs("</table>\n", out);
     if (!strcmp(verdict, "inconclusive"))
         fputs("<p>No backup was exercised (its cut bounded on both sides by acknowledged "
@@ -546,6 +552,14 @@ static void backup_section(FILE *out, const rep_run *run, const rep_timeline *tl
               "only.</p>\n",
               out);
     backup_tables(out, &c);
+    const cJSON *note;
+    cJSON_ArrayForEach(note, rep_get(b, "notes"))
+    {
+        if (!cJSON_IsString(note)) continue;
+        fputs("<p class=\"note\">", out);
+        esc(out, note->valuestring);
+        fputs("</p>\n", out);
+    }
     fputs("<h3>Findings</h3>\n", out);
     findings_list(out, rep_get(b, "findings"), c.id, zlo != 0);
     free(cls);
@@ -714,8 +728,16 @@ static void costs_table(FILE *out, const rep_run *run)
     rep_fmt_bytes(rep_num(c, "restore_bytes", 0), q, sizeof q);
     fprintf(out, "<tr><td class=\"l\">restores</td><td>%s</td><td>%.6f</td></tr>", q,
             have ? cost.restores : 0);
-    fprintf(out, "<tr><th class=\"l\">total</th><td></td><th>%.6f</th></tr></table>\n",
-            rep_num(c, "usd", 0));
+    if (rep_has_num(c, "usd"))
+        fprintf(out, "<tr><th class=\"l\">total</th><td></td><th>%.6f</th></tr></table>\n",
+                rep_num(c, "usd", 0));
+    else
+        fputs("<tr><th class=\"l\">total</th><td></td><th>-</th></tr></table>\n", out);
+    if (rep_str(c, "note", NULL)) {
+        fputs("<p class=\"note\">", out);
+        esc(out, rep_str(c, "note", NULL));
+        fputs("</p>\n", out);
+    }
 }
 
 static void availability_table(FILE *out, const rep_run *run)
@@ -754,9 +776,9 @@ static void source_section(FILE *out, const rep_run *run)
     const cJSON *s = rep_get(run->results, "source");
     if (!cJSON_IsObject(s)) return;
     fputs("<h2 id=\"source\">Source table</h2>\n", out);
-    if (rep_str(s, "skipped", NULL)) {
+    if (rep_not_checked_reason(s)) {
         fputs("<p>Not checked: ", out);
-        esc(out, rep_str(s, "skipped", NULL));
+        esc(out, rep_not_checked_reason(s));
         fputs("</p>\n", out);
         return;
     }
@@ -772,7 +794,7 @@ int rep_render_html(const rep_run *run, FILE *out, char *err, size_t errlen)
     header(out, run);
     const cJSON *b;
     int i = 0;
-    cJSON_ArrayForEach(b, rep_get(run->results, "backups"))
+    REP_FOR_EACH_TARGET(run->results, b)
     {
         backup_section(out, run, tl, b, i++, err, errlen);
     }

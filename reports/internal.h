@@ -61,6 +61,16 @@ const char *rep_finding_checker(const cJSON *finding);
 int rep_backup_checkers(const cJSON *backup, const char **names, int max);
 #define REP_MAX_CHECKERS 16
 
+/* Every checked target of a run in order: backups[], then pitr[] (point-in-time
+ * restores, same shape). A nested loop: do not `break` out of it. */
+#define REP_FOR_EACH_TARGET(results, t)                                                            \
+    for (int rep_arr_ = 0; rep_arr_ < 2; rep_arr_++)                                               \
+    cJSON_ArrayForEach(t, rep_get(results, rep_arr_ ? "pitr" : "backups"))
+
+/* Why a target or the source was not checked (status "skipped"/"FAILED"/"TIMEOUT" with
+ * "note", "skipped" or "error"), or NULL. */
+const char *rep_not_checked_reason(const cJSON *target);
+
 /* 1 when the finding is a violation ("severity", default violation for safety). */
 int rep_finding_is_violation(const cJSON *finding);
 

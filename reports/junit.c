@@ -118,7 +118,7 @@ static const char *skip_reason_of(const cJSON *b, char *buf, size_t len)
 {
     const char *status = rep_str(b, "status", NULL);
     const char *verdict = rep_str(b, "verdict", "");
-    if (status && strcmp(status, "AVAILABLE") != 0) {
+    if (status && (!strcmp(status, "FAILED") || !strcmp(status, "TIMEOUT"))) {
         const char *e = rep_str(b, "error", NULL);
         snprintf(buf, len, "inconclusive: backup %s%s%s", status, e ? ": " : "", e ? e : "");
         return buf;
@@ -149,7 +149,10 @@ static void body(const rep_run *run, FILE *out, junit_counts *n, const char *sce
         n->failures++;
         fputs("      <failure message=\"the run violated the ", out);
         rep_xml_escape(out, rep_str(r, "profile", "?"));
-        fputs(" profile\" type=\"verdict\">see the backup test cases</failure>\n", out);
+        fputs(" profile\" type=\"verdict\">", out);
+        const char *why = rep_str(r, "verdict_reason", "");
+        rep_xml_escape(out, *why ? why : "see the backup test cases");
+        fputs("</failure>\n", out);
     } else if (!strcmp(verdict, "inconclusive")) {
         n->skipped++;
         fputs("      <skipped message=\"inconclusive: no backup was exercised\"/>\n", out);
@@ -162,7 +165,7 @@ static void body(const rep_run *run, FILE *out, junit_counts *n, const char *sce
     fputs("    </testcase>\n", out);
 
     const cJSON *b;
-    cJSON_ArrayForEach(b, rep_get(r, "backups"))
+    REP_FOR_EACH_TARGET(r, b)
     {
         const char *names[REP_MAX_CHECKERS];
         int nc = rep_backup_checkers(b, names, REP_MAX_CHECKERS);
@@ -175,7 +178,7 @@ static void body(const rep_run *run, FILE *out, junit_counts *n, const char *sce
     const cJSON *src = rep_get(r, "source");
     if (cJSON_IsObject(src)) {
         snprintf(cls, sizeof cls, "backcheck.%s.source", scenario);
-        const char *skipped = rep_str(src, "skipped", NULL);
+        const char *skipped = rep_not_checked_reason(src);
         const char *names[REP_MAX_CHECKERS];
         int nc = rep_backup_checkers(src, names, REP_MAX_CHECKERS);
         if (skipped) snprintf(why, sizeof why, "source not checked: %s", skipped);

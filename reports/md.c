@@ -90,13 +90,13 @@ static void md_header(const rep_run *run, FILE *out)
                 rep_num(r, "timings.run_s", 0), buf, rep_num(r, "timings.ops_per_s", 0),
                 rep_num(r, "timings.latency_ms.p50", 0), rep_num(r, "timings.latency_ms.p99", 0));
     }
-    const cJSON *backups = rep_get(r, "backups");
-    int n = cJSON_GetArraySize(backups), ex = 0;
+    int n = 0, ex = 0;
     const cJSON *b;
-    cJSON_ArrayForEach(b, backups) ex += cJSON_IsTrue(rep_get(b, "exercised"));
     long viol = 0, obs = 0;
-    cJSON_ArrayForEach(b, backups)
+    REP_FOR_EACH_TARGET(r, b)
     {
+        n++;
+        ex += cJSON_IsTrue(rep_get(b, "exercised"));
         const cJSON *f;
         cJSON_ArrayForEach(f, rep_get(b, "findings"))
         {
@@ -108,6 +108,12 @@ static void md_header(const rep_run *run, FILE *out)
     }
     fprintf(out, "| backups | %d (%d exercised), %ld violation%s, %ld observation%s |\n", n, ex,
             viol, viol == 1 ? "" : "s", obs, obs == 1 ? "" : "s");
+    const char *reason = rep_str(r, "verdict_reason", NULL);
+    if (reason && *reason) {
+        fprintf(out, "| why | ");
+        rep_md_cell(out, reason);
+        fprintf(out, " |\n");
+    }
     fprintf(out, "| backcheck | ");
     rep_md_cell(out, rep_str(r, "backcheck_version", "?"));
     fprintf(out, " |\n\n");
@@ -119,8 +125,10 @@ static void md_header(const rep_run *run, FILE *out)
 
 static void md_backups(const rep_run *run, FILE *out)
 {
-    const cJSON *backups = rep_get(run->results, "backups");
-    if (cJSON_GetArraySize(backups) == 0) {
+    const cJSON *results = run->results;
+    if (cJSON_GetArraySize(rep_get(results, "backups")) +
+            cJSON_GetArraySize(rep_get(results, "pitr")) ==
+        0) {
         fprintf(out, "## Backups\n\nNo backup in this run.\n\n");
         return;
     }
@@ -130,7 +138,7 @@ static void md_backups(const rep_run *run, FILE *out)
     fprintf(out, "|---|---|---|--:|--:|--:|--:|--:|--:|---|--:|--:|--:|\n");
     const cJSON *b;
     char lo[48], hi[48], w[48];
-    cJSON_ArrayForEach(b, backups)
+    REP_FOR_EACH_TARGET(results, b)
     {
         int64_t R = rep_i64(b, "request_ns", 0);
         fprintf(out, "| ");
@@ -161,7 +169,7 @@ static void md_backups(const rep_run *run, FILE *out)
     fprintf(out, "| backup | status | R to A | R to CreationDateTime | R to AVAILABLE | restore "
                  "request to ACTIVE | items | scan | scan rate | size |\n");
     fprintf(out, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n");
-    cJSON_ArrayForEach(b, backups)
+    REP_FOR_EACH_TARGET(results, b)
     {
         int64_t R = rep_i64(b, "request_ns", 0);
         char ra[48], rc[48], rav[48], rest[48], items[48], scan[48], rate[48], size[48];
@@ -198,6 +206,23 @@ static void md_backups(const rep_run *run, FILE *out)
         fprintf(out, " | %s | %s | %s | %s | %s | %s | %s | %s |\n", ra, rc, rav, rest, items, scan,
                 rate, size);
     }
+    /* Why a target was not checked, and the check stage's notes. */
+    int any = 0;
+    REP_FOR_EACH_TARGET(results, b)
+    {
+        const cJSON *note;
+        cJSON_ArrayForEach(note, rep_get(b, "notes"))
+        {
+            if (!cJSON_IsString(note)) continue;
+            if (!any) fprintf(out, "\nNotes:\n\n");
+            any = 1;
+            fprintf(out, "- ");
+            rep_md_cell(out, rep_str(b, "id", "?"));
+            fprintf(out, ": ");
+            rep_md_cell(out, note->valuestring);
+            fprintf(out, "\n");
+        }
+    }
     fprintf(out, "\n");
 }
 
@@ -221,6 +246,9 @@ static void md_finding_row(FILE *out, const char *where, const cJSON *f)
         else if (cJSON_IsNumber(id))
             fprintf(out, "%.0f", id->valuedouble);
     }
+    int listed = cJSON_GetArraySize(rep_get(f, "op_ids"));
+    if (rep_num(f, "op_ids_total", 0) > listed)
+        fprintf(out, " (%.0f in all)", rep_num(f, "op_ids_total", 0));
     fprintf(out, " | ");
     rep_md_cell(out, rep_str(f, "detail", ""));
     fprintf(out, " |\n");
@@ -231,7 +259,7 @@ static long md_findings_of(const rep_run *run, FILE *out, int violations, long *
 {
     long n = 0;
     const cJSON *b, *f;
-    cJSON_ArrayForEach(b, rep_get(run->results, "backups"))
+    REP_FOR_EACH_TARGET(run->results, b)
     {
         cJSON_ArrayForEach(f, rep_get(b, "findings"))
         {
@@ -316,7 +344,14 @@ static void md_costs(const rep_run *run, FILE *out)
             fprintf(out, "- |\n");
     }
     if (have && cost.pitr > 0) fprintf(out, "| point-in-time recovery | | %.6f |\n", cost.pitr);
-    fprintf(out, "| **total** | | **%.6f** |\n\n", rep_num(c, "usd", 0));
+    if (rep_has_num(c, "usd"))
+        fprintf(out, "| **total** | | **%.6f** |\n\n", rep_num(c, "usd", 0));
+    else
+        fprintf(out, "| **total** | | - |\n\n");
+    if (rep_str(c, "note", NULL)) {
+        rep_md_cell(out, rep_str(c, "note", NULL));
+        fprintf(out, "\n\n");
+    }
     if (recomputed)
         fprintf(out, "Lines split with the built-in prices; backup storage prorated over the "
                      "time the backups were kept.\n\n");
@@ -359,7 +394,7 @@ static void md_source(const rep_run *run, FILE *out)
     const cJSON *s = rep_get(run->results, "source");
     if (!cJSON_IsObject(s)) return;
     fprintf(out, "## Source table\n\n");
-    const char *skipped = rep_str(s, "skipped", NULL);
+    const char *skipped = rep_not_checked_reason(s);
     if (skipped) {
         fprintf(out, "Not checked: ");
         rep_md_cell(out, skipped);
