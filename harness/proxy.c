@@ -42,7 +42,7 @@
 #include <unistd.h>
 
 /* Largest single read; a chunk is what one read returned, so latency applies per read. */
-#define PROXY_CHUNK_MAX 16384
+#define PROXY_CHUNK_MAX 65536
 /* Bytes queued per direction before the proxy stops reading from the sender. This is
  * the relay's window: with latency L a connection moves at most this much per L. */
 #define PROXY_QUEUE_MAX (512 * 1024)

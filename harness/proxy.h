@@ -9,7 +9,8 @@
  * including on live connections:
  *
  *   latency/jitter  each chunk is held latency_ms + U[0, jitter_ms] in each direction
- *                   (chunks never overtake each other, as on a TCP stream);
+ *                   (chunks never overtake each other, as on a TCP stream); never less,
+ *                   and up to about 1 ms more (epoll's timeout is in milliseconds);
  *   bandwidth       a token bucket per connection and direction;
  *   reset           a fraction of new connections, and of client chunks on live ones,
  *                   is answered with a TCP RST on both sides;

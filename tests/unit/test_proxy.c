@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -565,9 +566,21 @@ static void test_partition_group_blackholes_only_its_port(void **state)
     close(c2);
 }
 
+static int count_open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    int n = 0;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
 static void test_upstream_refused_closes_client(void **state)
 {
     (void)state;
+    int fds_before = count_open_fds();
     int port;
     int fd = listen_any(&port); /* a port that was free a moment ago, now closed */
     assert_true(fd >= 0);
@@ -580,6 +593,7 @@ static void test_upstream_refused_closes_client(void **state)
     expect_closed(c);
     close(c);
     bc_proxy_stop(p);
+    assert_int_equal(count_open_fds(), fds_before); /* listener, epoll, eventfd, sockets */
 }
 
 static void test_start_rejects_bad_arguments(void **state)
