@@ -1,0 +1,218 @@
+/*
+ * test_emu_concurrency.c - the emulator under concurrent load (run under
+ * -DBACKCHECK_SANITIZE=thread too): 4 writer threads doing transfers (transactions that
+ * preserve a total) and counter overwrites while a backup, a restore and a point-in-time
+ * restore are in flight. With the exact cut model, each backup must hold the bank total
+ * (transactions atomic) and, for every writer, a counter value acknowledged before the
+ * request at least, and never one invoked after the request was answered.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "test_emu_util.h"
+#include "util/clock.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { WRITERS = 4, ACCOUNTS = 10, START_BAL = 100, MAX_SEQ = 100000 };
+
+typedef struct writer {
+    tu_env *env;
+    ddb_client *c;
+    int id;
+    atomic_int *stop;
+    int nseq;
+    int64_t *invoke_ns, *complete_ns; /* per counter value (1-based) */
+    int errors;
+} writer;
+
+static void *writer_main(void *p)
+{
+    writer *w = p;
+    unsigned x = 12345u + (unsigned)w->id;
+    char buf[1024];
+    while (!atomic_load(w->stop) && w->nseq < MAX_SEQ - 1) {
+        x = x * 1103515245u + 12345u;
+        ddb_result r;
+        memset(&r, 0, sizeof r);
+        if ((x >> 16) % 2) {
+            int from = (int)((x >> 8) % ACCOUNTS),
+                to = (from + 1 + (int)((x >> 20) % (ACCOUNTS - 1))) % ACCOUNTS;
+            snprintf(buf, sizeof buf,
+                     "{\"TransactItems\":[{\"Update\":{\"TableName\":\"bank\",\"Key\":{\"pk\":{"
+                     "\"S\":\"a%d\"}},"
+                     "\"UpdateExpression\":\"SET bal = bal - :one\",\"ConditionExpression\":\"bal "
+                     ">= :one\","
+                     "\"ExpressionAttributeValues\":{\":one\":{\"N\":\"1\"}}}},"
+                     "{\"Update\":{\"TableName\":\"bank\",\"Key\":{\"pk\":{\"S\":\"a%d\"}},"
+                     "\"UpdateExpression\":\"SET bal = bal + "
+                     ":one\",\"ExpressionAttributeValues\":{\":one\":{\"N\":\"1\"}}}}]}",
+                     from, to);
+            cJSON *req = cJSON_Parse(buf);
+            ddb_err e = ddb_call(w->c, "TransactWriteItems", req, &r);
+            if (e != DDB_OK && e != DDB_ERR_TXN_CANCELED) w->errors++;
+            cJSON_Delete(req);
+        } else {
+            int seq = w->nseq + 1;
+            snprintf(
+                buf, sizeof buf,
+                "{\"TableName\":\"bank\",\"Item\":{\"pk\":{\"S\":\"w%d\"},\"c\":{\"N\":\"%d\"}}}",
+                w->id, seq);
+            cJSON *req = cJSON_Parse(buf);
+            w->invoke_ns[seq] = bc_now_ns();
+            ddb_err e = ddb_call(w->c, "PutItem", req, &r);
+            w->complete_ns[seq] = bc_now_ns();
+            if (e != DDB_OK) w->errors++;
+            w->nseq = seq;
+            cJSON_Delete(req);
+        }
+        ddb_result_free(&r);
+    }
+    return NULL;
+}
+
+/* Scans `table` and checks the bank total and each writer's counter against [R, A]. */
+static void check_table(tu_env *env, const char *table, writer *ws, int64_t req_ns, int64_t ack_ns)
+{
+    long total = 0;
+    int counters[WRITERS];
+    for (int i = 0; i < WRITERS; i++)
+        counters[i] = 0;
+    char *start = NULL;
+    do {
+        ddb_result r;
+        const cJSON *b =
+            start
+                ? tu_ok(env, &r, "Scan",
+                        "{\"TableName\":\"%s\",\"Limit\":5,\"ExclusiveStartKey\":%s}", table, start)
+                : tu_ok(env, &r, "Scan", "{\"TableName\":\"%s\",\"Limit\":5}", table);
+        assert_non_null(b);
+        free(start);
+        start = NULL;
+        const cJSON *it;
+        cJSON_ArrayForEach(it, cJSON_GetObjectItem(b, "Items"))
+        {
+            const char *pk = cJSON_GetObjectItem(cJSON_GetObjectItem(it, "pk"), "S")->valuestring;
+            if (pk[0] == 'a')
+                total +=
+                    atol(cJSON_GetObjectItem(cJSON_GetObjectItem(it, "bal"), "N")->valuestring);
+            else
+                counters[atoi(pk + 1)] =
+                    atoi(cJSON_GetObjectItem(cJSON_GetObjectItem(it, "c"), "N")->valuestring);
+        }
+        const cJSON *lek = cJSON_GetObjectItem(b, "LastEvaluatedKey");
+        if (lek) start = cJSON_PrintUnformatted(lek);
+        ddb_result_free(&r);
+    } while (start);
+    assert_int_equal(total, (long)ACCOUNTS * START_BAL);
+    for (int i = 0; i < WRITERS; i++) {
+        int must = 0, absent = MAX_SEQ;
+        for (int s = 1; s <= ws[i].nseq; s++) {
+            if (ws[i].complete_ns[s] < req_ns) must = s;
+            if (ws[i].invoke_ns[s] > ack_ns && s < absent) absent = s;
+        }
+        assert_true(counters[i] >= must);
+        assert_true(counters[i] < absent);
+    }
+}
+
+static void test_backup_and_restore_under_load(void **state)
+{
+    tu_env env;
+    assert_int_equal(tu_start(&env, NULL), 0);
+    assert_int_equal(tu_create_table(&env, "bank", "S", NULL), 0);
+    ddb_result r;
+    assert_non_null(tu_ok(&env, &r, "UpdateContinuousBackups",
+                          "{\"TableName\":\"bank\",\"PointInTimeRecoverySpecification\":{"
+                          "\"PointInTimeRecoveryEnabled\":true}}"));
+    ddb_result_free(&r);
+    for (int i = 0; i < ACCOUNTS; i++) {
+        assert_non_null(tu_ok(
+            &env, &r, "PutItem",
+            "{\"TableName\":\"bank\",\"Item\":{\"pk\":{\"S\":\"a%d\"},\"bal\":{\"N\":\"%d\"}}}", i,
+            START_BAL));
+        ddb_result_free(&r);
+    }
+    atomic_int stop;
+    atomic_init(&stop, 0);
+    writer ws[WRITERS];
+    pthread_t th[WRITERS];
+    for (int i = 0; i < WRITERS; i++) {
+        memset(&ws[i], 0, sizeof ws[i]);
+        ws[i].env = &env;
+        ws[i].c = ddb_client_new(&env.dcfg);
+        ws[i].id = i;
+        ws[i].stop = &stop;
+        ws[i].invoke_ns = calloc(MAX_SEQ, sizeof(int64_t));
+        ws[i].complete_ns = calloc(MAX_SEQ, sizeof(int64_t));
+        pthread_create(&th[i], NULL, writer_main, &ws[i]);
+    }
+    bc_sleep_ns(100 * BC_NS_PER_MS);
+    int64_t req1 = bc_now_ns();
+    const cJSON *b =
+        tu_ok(&env, &r, "CreateBackup", "{\"TableName\":\"bank\",\"BackupName\":\"b-1\"}");
+    int64_t ack1 = bc_now_ns();
+    char *arn1 = strdup(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(b, "BackupDetails"), "BackupArn")->valuestring);
+    ddb_result_free(&r);
+    assert_int_equal(tu_wait_backup(&env, arn1, "AVAILABLE"), 0);
+    /* A second backup and two restores while the writers keep going. */
+    int64_t req2 = bc_now_ns();
+    b = tu_ok(&env, &r, "CreateBackup", "{\"TableName\":\"bank\",\"BackupName\":\"b-2\"}");
+    int64_t ack2 = bc_now_ns();
+    char *arn2 = strdup(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(b, "BackupDetails"), "BackupArn")->valuestring);
+    ddb_result_free(&r);
+    assert_non_null(tu_ok(&env, &r, "RestoreTableFromBackup",
+                          "{\"TargetTableName\":\"r-1\",\"BackupArn\":\"%s\"}", arn1));
+    ddb_result_free(&r);
+    int64_t req3 = bc_now_ns();
+    assert_non_null(tu_ok(&env, &r, "RestoreTableToPointInTime",
+                          "{\"SourceTableName\":\"bank\",\"TargetTableName\":\"p-1\","
+                          "\"UseLatestRestorableTime\":true}"));
+    int64_t ack3 = bc_now_ns();
+    ddb_result_free(&r);
+    assert_int_equal(tu_wait_backup(&env, arn2, "AVAILABLE"), 0);
+    assert_int_equal(tu_wait_active(&env, "r-1"), 0);
+    assert_int_equal(tu_wait_active(&env, "p-1"), 0);
+    bc_sleep_ns(50 * BC_NS_PER_MS);
+    atomic_store(&stop, 1);
+    for (int i = 0; i < WRITERS; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(ws[i].errors, 0);
+        assert_true(ws[i].nseq > 0);
+    }
+    assert_non_null(tu_ok(&env, &r, "RestoreTableFromBackup",
+                          "{\"TargetTableName\":\"r-2\",\"BackupArn\":\"%s\"}", arn2));
+    ddb_result_free(&r);
+    assert_int_equal(tu_wait_active(&env, "r-2"), 0);
+    check_table(&env, "r-1", ws, req1, ack1);
+    check_table(&env, "r-2", ws, req2, ack2);
+    check_table(&env, "p-1", ws, req3, ack3);
+    check_table(&env, "bank", ws, INT64_MAX, INT64_MAX);
+    for (int i = 0; i < WRITERS; i++) {
+        ddb_client_free(ws[i].c);
+        free(ws[i].invoke_ns);
+        free(ws[i].complete_ns);
+    }
+    free(arn1);
+    free(arn2);
+    tu_stop(&env);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_backup_and_restore_under_load),
+    };
+    ddb_global_init();
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    ddb_global_cleanup();
+    return rc;
+}
