@@ -108,7 +108,7 @@ static int batch_step(wl_worker *w, char *err, size_t errlen)
                 t->send_ns = res.attempt[a].send_ns;
                 t->recv_ns = res.attempt[a].recv_ns;
                 t->http_status = res.attempt[a].http_status;
-                t->err = res.attempt[a].err == DDB_OK ? NULL : ddb_strerror(res.attempt[a].err);
+                t->err = wl_err_code_name(res.attempt[a].err);
             }
         }
         op.attempts += res.attempts;

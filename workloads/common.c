@@ -314,11 +314,50 @@ void wl_op_init(const wl_worker *w, hist_op *op, uint64_t seq, const char *f)
     op->f = f;
 }
 
+/* History names for error classes (tries[].err, and op.err when the service named no
+ * __type): DynamoDB's exception name for service errors, a short CamelCase name for
+ * transport errors, as docs/formats.md shows them ("InternalServerError"). ddb keeps only
+ * the last attempt's __type, so earlier attempts are named by their class. */
+static const char *const ERR_NAME[DDB_ERR__COUNT] = {
+    [DDB_ERR_CONDITIONAL] = "ConditionalCheckFailedException",
+    [DDB_ERR_TXN_CANCELED] = "TransactionCanceledException",
+    [DDB_ERR_TXN_CONFLICT] = "TransactionConflictException",
+    [DDB_ERR_THROTTLED] = "ThrottlingException",
+    [DDB_ERR_RESOURCE_NOT_FOUND] = "ResourceNotFoundException",
+    [DDB_ERR_RESOURCE_IN_USE] = "ResourceInUseException",
+    [DDB_ERR_LIMIT_EXCEEDED] = "LimitExceededException",
+    [DDB_ERR_VALIDATION] = "ValidationException",
+    [DDB_ERR_TABLE_NOT_FOUND] = "TableNotFoundException",
+    [DDB_ERR_TABLE_EXISTS] = "TableAlreadyExistsException",
+    [DDB_ERR_TABLE_IN_USE] = "TableInUseException",
+    [DDB_ERR_BACKUP_NOT_FOUND] = "BackupNotFoundException",
+    [DDB_ERR_BACKUP_IN_USE] = "BackupInUseException",
+    [DDB_ERR_CONTINUOUS_BACKUPS_UNAVAILABLE] = "ContinuousBackupsUnavailableException",
+    [DDB_ERR_PITR_UNAVAILABLE] = "PointInTimeRecoveryUnavailableException",
+    [DDB_ERR_INVALID_RESTORE_TIME] = "InvalidRestoreTimeException",
+    [DDB_ERR_ITEM_TOO_LARGE] = "ValidationException",
+    [DDB_ERR_AUTH] = "UnrecognizedClientException",
+    [DDB_ERR_UNKNOWN_OPERATION] = "UnknownOperationException",
+    [DDB_ERR_INTERNAL] = "InternalServerError",
+    [DDB_ERR_CONNECT] = "ConnectError",
+    [DDB_ERR_TIMEOUT] = "Timeout",
+    [DDB_ERR_NETWORK] = "NetworkError",
+    [DDB_ERR_CRC] = "Crc32Mismatch",
+    [DDB_ERR_PROTOCOL] = "ProtocolError",
+    [DDB_ERR_CONFIG] = "ConfigError",
+    [DDB_ERR_OTHER] = "ServiceError",
+};
+
+const char *wl_err_code_name(ddb_err err)
+{
+    if (err == DDB_OK || (int)err < 0 || err >= DDB_ERR__COUNT || !ERR_NAME[err]) return NULL;
+    return ERR_NAME[err];
+}
+
 const char *wl_err_name(const ddb_result *res)
 {
     if (res->err_type[0]) return res->err_type;
-    if (res->err != DDB_OK) return ddb_strerror(res->err);
-    return NULL;
+    return wl_err_code_name(res->err);
 }
 
 int wl_journal_op(wl_worker *w, hist_op *op)
@@ -356,7 +395,7 @@ int wl_journal(wl_worker *w, hist_op *op, const ddb_result *res)
             op->tries[i].send_ns = a->send_ns;
             op->tries[i].recv_ns = a->recv_ns;
             op->tries[i].http_status = a->http_status;
-            op->tries[i].err = a->err == DDB_OK ? NULL : ddb_strerror(a->err);
+            op->tries[i].err = wl_err_code_name(a->err);
             op->ntries = i + 1;
         }
     }

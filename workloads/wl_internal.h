@@ -29,6 +29,8 @@ int wl_journal_op(wl_worker *w, hist_op *op);
 /* The error name the history records for a result: the service's __type, else the
  * client's text for a transport error, else NULL. */
 const char *wl_err_name(const ddb_result *res);
+/* The history's name for an error class ("InternalServerError", "Timeout"); NULL for ok. */
+const char *wl_err_code_name(ddb_err err);
 /* insert.c: one conditional PutItem of a new key "<prefix>/<worker>/<seq>", journaled
  * with f. Returns the journal's result; key, outcome and completion instant go to the
  * out-parameters that are not NULL. */
