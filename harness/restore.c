@@ -1,0 +1,300 @@
+/*
+ * restore.c - after the workload: restore every planned backup (and point in time) to a
+ * new table, wait until it is ACTIVE, scan it into snapshots/<id>.jsonl, delete it
+ * (unless --keep); then scan the source table into snapshots/source.jsonl.
+ *
+ * Restores run in parallel (one thread each): on AWS each takes minutes to hours, and
+ * running them one after another would multiply that. ItemCount refreshes only every
+ * six hours on AWS, so items are counted by scanning.
+ */
+#include "harness/run_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/clock.h"
+#include "util/jsonl.h"
+#include "util/log.h"
+
+/* Parallel scan segments for a restored table. */
+#define RS_SCAN_SEGMENTS 4
+#define RS_POLL_START_S 0.05
+
+int rs_wait_table_active(run_ctx *ctx, ddb_client *c, const char *table, double deadline_s,
+                         int64_t *active_ns, char *msg, size_t n)
+{
+    int64_t deadline = bc_mono_ns() + (int64_t)(deadline_s * BC_NS_PER_S);
+    double delay = RS_POLL_START_S;
+    int not_found = 0;
+    for (;;) {
+        cJSON *req = cJSON_CreateObject();
+        cJSON_AddStringToObject(req, "TableName", table);
+        ddb_result r;
+        ddb_call(c, "DescribeTable", req, &r);
+        cJSON_Delete(req);
+        if (r.err == DDB_OK) {
+            const cJSON *t = cJSON_GetObjectItemCaseSensitive(r.body, "Table");
+            const char *st =
+                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(t, "TableStatus"));
+            if (st && strcmp(st, "ACTIVE") == 0) {
+                *active_ns = r.complete_ns;
+                ddb_result_free(&r);
+                return 0;
+            }
+            not_found = 0;
+        } else if (r.err == DDB_ERR_RESOURCE_NOT_FOUND || r.err == DDB_ERR_TABLE_NOT_FOUND) {
+            /* A restoring table can be briefly invisible on some targets; missing for
+             * many polls in a row means it was dropped (restore-fail). */
+            if (++not_found >= 20) {
+                snprintf(msg, n, "table %s disappeared while waiting for ACTIVE", table);
+                ddb_result_free(&r);
+                return -1;
+            }
+        } else if (r.err == DDB_ERR_UNKNOWN_OPERATION || r.err == DDB_ERR_AUTH ||
+                   r.err == DDB_ERR_CONFIG) {
+            run_describe_error(&r, msg, n);
+            ddb_result_free(&r);
+            return -1;
+        }
+        ddb_result_free(&r);
+        if (bc_mono_ns() + (int64_t)(delay * BC_NS_PER_S) > deadline) {
+            snprintf(msg, n, "not ACTIVE within %g s", deadline_s);
+            return 1;
+        }
+        if (run_sleep_poll(ctx, &delay, ctx->tg.poll_cap_s)) return 2;
+    }
+}
+
+typedef struct snap_writer {
+    FILE *f;
+    pthread_mutex_t mu;
+    int failed;
+} snap_writer;
+
+static int write_item(const cJSON *item, void *arg)
+{
+    snap_writer *sw = arg;
+    char *s = cJSON_PrintUnformatted(item);
+    if (!s) return -1;
+    pthread_mutex_lock(&sw->mu);
+    if (fputs(s, sw->f) < 0 || fputc('\n', sw->f) == EOF) sw->failed = 1;
+    pthread_mutex_unlock(&sw->mu);
+    free(s);
+    return 0;
+}
+
+/* Scans table into snapshots/<id>.jsonl; fills items, rcu, seconds. 0 or -1 (msg). */
+static int scan_to_file(run_ctx *ctx, const char *table, const char *id, long *items, double *rcu,
+                        double *secs, char *msg, size_t n)
+{
+    char path[RUN_PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/snapshots/%s.jsonl", ctx->dir, id);
+    snap_writer sw = {fopen(path, "w"), PTHREAD_MUTEX_INITIALIZER, 0};
+    if (!sw.f) {
+        snprintf(msg, n, "%.300s: cannot create", path);
+        return -1;
+    }
+    int64_t t0 = bc_mono_ns();
+    char e[256] = "";
+    ddb_err rc = ddb_scan_all(&ctx->tg.cfg, table, RS_SCAN_SEGMENTS, 1, write_item, &sw, rcu, items,
+                              e, sizeof e);
+    *secs = (double)(bc_mono_ns() - t0) / 1e9;
+    int bad = fclose(sw.f) != 0 || sw.failed;
+    pthread_mutex_destroy(&sw.mu);
+    if (rc != DDB_OK) {
+        snprintf(msg, n, "scan of %s: %s", table, e[0] ? e : ddb_strerror(rc));
+        return -1;
+    }
+    if (bad) {
+        snprintf(msg, n, "%.300s: write failed", path);
+        return -1;
+    }
+    return 0;
+}
+
+static void delete_table(run_ctx *ctx, ddb_client *c, const char *table)
+{
+    if (ctx->opts->keep) return;
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddStringToObject(req, "TableName", table);
+    ddb_result r;
+    if (ddb_call(c, "DeleteTable", req, &r) != DDB_OK) {
+        char e[300];
+        run_describe_error(&r, e, sizeof e);
+        bc_warn("could not delete table %s: %s", table, e);
+    }
+    ddb_result_free(&r);
+    cJSON_Delete(req);
+}
+
+typedef struct restore_job {
+    run_ctx *ctx;
+    const sc_restore *rs;
+    pthread_t th;
+} restore_job;
+
+static const run_backup *find_backup(run_ctx *ctx, const char *id)
+{
+    for (int i = 0; i < ctx->sc->nbackups; i++)
+        if (strcmp(ctx->sc->backups[i].id, id) == 0) return &ctx->backups[i];
+    return NULL;
+}
+
+static void *restore_thread(void *arg)
+{
+    restore_job *job = arg;
+    run_ctx *ctx = job->ctx;
+    const sc_restore *rs = job->rs;
+    char table[RUN_TABLE_MAX];
+    snprintf(table, sizeof table, "backcheck-%s-r-%s", ctx->run_id, rs->id);
+    cJSON *l = cJSON_CreateObject();
+    cJSON_AddStringToObject(l, "type", "restore");
+    cJSON_AddStringToObject(l, "id", rs->id);
+    cJSON_AddStringToObject(l, "kind", rs->kind == SC_RESTORE_BACKUP ? "backup" : "pitr");
+    cJSON_AddStringToObject(l, "table", table);
+    char msg[400] = "";
+    const char *status = "FAILED";
+    ddb_client *c = ddb_client_new(&ctx->tg.cfg);
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddStringToObject(req, "TargetTableName", table);
+    const char *op;
+    if (rs->kind == SC_RESTORE_BACKUP) {
+        const run_backup *b = find_backup(ctx, rs->backup);
+        cJSON_AddStringToObject(l, "backup", rs->backup);
+        if (!b || strcmp(b->status, "AVAILABLE") != 0) {
+            snprintf(msg, sizeof msg, "backup %s is %s, not AVAILABLE", rs->backup,
+                     b && b->status[0] ? b->status : "missing");
+            cJSON_AddStringToObject(l, "status", "SKIPPED");
+            cJSON_AddStringToObject(l, "error", msg);
+            run_emit_backups_line(ctx, l, 0);
+            cJSON_Delete(req);
+            ddb_client_free(c);
+            return NULL;
+        }
+        cJSON_AddStringToObject(req, "BackupArn", b->arn);
+        op = "RestoreTableFromBackup";
+    } else {
+        int64_t t = ctx->start_ns + (int64_t)(rs->pitr_at_s * BC_NS_PER_S);
+        run_add_ns(l, "pitr_time_ns", t);
+        cJSON_AddStringToObject(req, "SourceTableName", ctx->table);
+        /* RestoreDateTime is epoch seconds; the service keeps second precision or
+         * better, and the exact instant sent is recorded for the checkers. */
+        cJSON_AddNumberToObject(req, "RestoreDateTime", (double)t / 1e9);
+        op = "RestoreTableToPointInTime";
+    }
+    ddb_result r;
+    ddb_call(c, op, req, &r);
+    cJSON_Delete(req);
+    int64_t requested_ns = r.invoke_ns;
+    run_add_ns(l, "requested_ns", requested_ns);
+    if (r.err != DDB_OK) {
+        run_describe_error(&r, msg, sizeof msg);
+        if (r.err == DDB_ERR_UNKNOWN_OPERATION)
+            run_fatal(ctx, "the target does not implement %s (UnknownOperationException)", op);
+        ddb_result_free(&r);
+        goto done;
+    }
+    ddb_result_free(&r);
+    int64_t active_ns = 0;
+    int w = rs_wait_table_active(ctx, c, table, ctx->tg.restore_deadline_s, &active_ns, msg,
+                                 sizeof msg);
+    if (w != 0) {
+        status = w == 1 ? "TIMEOUT" : "FAILED";
+        if (w == 2) snprintf(msg, sizeof msg, "interrupted before ACTIVE");
+        delete_table(ctx, c, table);
+        goto done;
+    }
+    run_add_ns(l, "active_ns", active_ns);
+    if (rs->kind == SC_RESTORE_PITR && ctx->tg.emu) {
+        char e[256];
+        cJSON *t = run_truth(&ctx->tg.cfg, "TableName", table, e, sizeof e);
+        if (t) {
+            cJSON *tr = cJSON_AddObjectToObject(l, "truth");
+            const char *keys[][2] = {{"CutMinNs", "cut_min_ns"}, {"CutMaxNs", "cut_max_ns"}};
+            for (int i = 0; i < 2; i++) {
+                const cJSON *v = cJSON_GetObjectItemCaseSensitive(t, keys[i][0]);
+                if (cJSON_IsNumber(v)) run_add_ns(tr, keys[i][1], (int64_t)llround(v->valuedouble));
+            }
+            const cJSON *m = cJSON_GetObjectItemCaseSensitive(t, "Model");
+            if (cJSON_IsString(m)) cJSON_AddStringToObject(tr, "model", m->valuestring);
+            const cJSON *d = cJSON_GetObjectItemCaseSensitive(t, "Damage");
+            if (cJSON_IsArray(d)) cJSON_AddItemToObject(tr, "damage", cJSON_Duplicate(d, 1));
+            cJSON_Delete(t);
+        }
+    }
+    long items = 0;
+    double rcu = 0, secs = 0;
+    if (scan_to_file(ctx, table, rs->id, &items, &rcu, &secs, msg, sizeof msg) == 0) {
+        status = "ACTIVE";
+        char snap[64];
+        snprintf(snap, sizeof snap, "snapshots/%s.jsonl", rs->id);
+        cJSON_AddNumberToObject(l, "items", (double)items);
+        cJSON_AddNumberToObject(l, "scan_s", secs);
+        cJSON_AddNumberToObject(l, "scan_rcu", rcu);
+        cJSON_AddStringToObject(l, "snapshot", snap);
+        bc_info("restore %s: ACTIVE after %.2f s, %ld items scanned in %.2f s", rs->id,
+                (double)(active_ns - requested_ns) / 1e9, items, secs);
+    }
+    delete_table(ctx, c, table);
+done:
+    cJSON_AddStringToObject(l, "status", status);
+    if (msg[0] && strcmp(status, "ACTIVE") != 0) {
+        cJSON_AddStringToObject(l, "error", msg);
+        bc_warn("restore %s %s: %s", rs->id, status, msg);
+    }
+    run_emit_backups_line(ctx, l, 1);
+    ddb_client_free(c);
+    return NULL;
+}
+
+void rs_restore_all(run_ctx *ctx)
+{
+    int n = ctx->sc->nrestores;
+    if (n == 0) return;
+    restore_job *jobs = calloc((size_t)n, sizeof *jobs);
+    if (!jobs) return;
+    for (int i = 0; i < n; i++) {
+        jobs[i].ctx = ctx;
+        jobs[i].rs = &ctx->sc->restores[i];
+        if (pthread_create(&jobs[i].th, NULL, restore_thread, &jobs[i]) != 0) {
+            restore_thread(&jobs[i]);
+            jobs[i].ctx = NULL;
+        }
+    }
+    for (int i = 0; i < n; i++)
+        if (jobs[i].ctx) pthread_join(jobs[i].th, NULL);
+    free(jobs);
+}
+
+int rs_scan_source(run_ctx *ctx)
+{
+    cJSON *l = cJSON_CreateObject();
+    cJSON_AddStringToObject(l, "type", "source");
+    cJSON_AddStringToObject(l, "id", "source");
+    cJSON_AddStringToObject(l, "table", ctx->table);
+    if (atomic_load(&ctx->source_deleted)) {
+        cJSON_AddStringToObject(l, "status", "SKIPPED");
+        cJSON_AddStringToObject(l, "error", "a delete-source fault removed the source table");
+        run_emit_backups_line(ctx, l, 1);
+        return 0;
+    }
+    long items = 0;
+    double rcu = 0, secs = 0;
+    char msg[400];
+    int rc = scan_to_file(ctx, ctx->table, "source", &items, &rcu, &secs, msg, sizeof msg);
+    if (rc == 0) {
+        cJSON_AddStringToObject(l, "status", "ACTIVE");
+        cJSON_AddNumberToObject(l, "items", (double)items);
+        cJSON_AddNumberToObject(l, "scan_s", secs);
+        cJSON_AddNumberToObject(l, "scan_rcu", rcu);
+        cJSON_AddStringToObject(l, "snapshot", "snapshots/source.jsonl");
+        bc_info("source: %ld items scanned in %.2f s", items, secs);
+    } else {
+        cJSON_AddStringToObject(l, "status", "FAILED");
+        cJSON_AddStringToObject(l, "error", msg);
+        bc_warn("source scan failed: %s", msg);
+    }
+    run_emit_backups_line(ctx, l, 1);
+    return rc;
+}

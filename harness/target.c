@@ -1,0 +1,274 @@
+/*
+ * target.c - starting and stopping the target a run talks to (see target.h).
+ */
+#include "harness/target.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util/clock.h"
+#include "util/log.h"
+
+int tgt_is_loopback(const char *url)
+{
+    const char *h = strstr(url, "://");
+    h = h ? h + 3 : url;
+    if (strncmp(h, "localhost", 9) == 0 && (h[9] == ':' || h[9] == '/' || !h[9])) return 1;
+    if (strncmp(h, "127.", 4) == 0) return 1;
+    if (strncmp(h, "[::1]", 5) == 0) return 1;
+    return 0;
+}
+
+static void set_deadlines(bc_target *t, const scenario *sc, double dflt)
+{
+    t->backup_deadline_s = sc->target.backup_deadline_s > 0 ? sc->target.backup_deadline_s : dflt;
+    t->restore_deadline_s =
+        sc->target.restore_deadline_s > 0 ? sc->target.restore_deadline_s : dflt;
+}
+
+static int start_embedded(bc_target *t, const scenario *sc, char *err, size_t errlen)
+{
+    emu_config ec;
+    emu_config_defaults(&ec);
+    snprintf(ec.host, sizeof ec.host, "127.0.0.1");
+    ec.port = 0;
+    snprintf(ec.access_key_id, sizeof ec.access_key_id, "%s", TGT_EMBEDDED_KEY_ID);
+    snprintf(ec.secret_access_key, sizeof ec.secret_access_key, "%s", TGT_EMBEDDED_SECRET);
+    char model[64];
+    if (strcmp(sc->target.backup_model, "exact") == 0)
+        snprintf(model, sizeof model, "exact");
+    else
+        snprintf(model, sizeof model, "aws-window:%d", sc->target.window_ms);
+    if (emu_parse_cut_model(model, &ec, err, errlen)) return -1;
+    ec.seed = sc->seed;
+    ec.quiet = 1;
+    for (int i = 0; i < sc->nfaults; i++) {
+        const sc_fault *f = &sc->faults[i];
+        if (f->side != SC_FAULT_TARGET || f->at_s >= 0)
+            continue; /* timed faults are switched by the nemesis */
+        if (ec.nfaults >= EMU_MAX_FAULTS) {
+            snprintf(err, errlen, "faults: more than %d emulator faults", EMU_MAX_FAULTS);
+            return -1;
+        }
+        snprintf(ec.faults[ec.nfaults++], sizeof ec.faults[0], "%s", f->spec);
+    }
+    if (emu_start(&ec, &t->emu, err, errlen)) return -1;
+    ddb_config_defaults(&t->cfg);
+    snprintf(t->cfg.endpoint, sizeof t->cfg.endpoint, "%s", emu_endpoint(t->emu));
+    snprintf(t->cfg.region, sizeof t->cfg.region, "us-east-1");
+    snprintf(t->cfg.creds.access_key_id, sizeof t->cfg.creds.access_key_id, "%s",
+             TGT_EMBEDDED_KEY_ID);
+    snprintf(t->cfg.creds.secret_access_key, sizeof t->cfg.creds.secret_access_key, "%s",
+             TGT_EMBEDDED_SECRET);
+    snprintf(t->cfg.creds.source, sizeof t->cfg.creds.source, "static");
+    t->cfg.jitter_seed = sc->seed;
+    set_deadlines(t, sc, TGT_EMBEDDED_DEADLINE_S);
+    t->poll_cap_s = 0.2;
+    t->loopback = 1;
+    return 0;
+}
+
+/* Resolves configuration for an endpoint/AWS target. Loopback endpoints (emulators that
+ * check no signature) get dummy credentials when the chain has none. */
+static int resolve_config(bc_target *t, const scenario *sc, const char *endpoint, char *err,
+                          size_t errlen)
+{
+    char e[512];
+    memset(&t->cfg, 0, sizeof t->cfg);
+    ddb_err rc = ddb_config_resolve(&t->cfg, endpoint && *endpoint ? endpoint : NULL, e, sizeof e);
+    int loop = endpoint && *endpoint && tgt_is_loopback(endpoint);
+    if (rc != DDB_OK) {
+        if (!loop) {
+            snprintf(err, errlen, "%s", e);
+            return -1;
+        }
+        /* Fill what the chain could not: a local emulator accepts anything. */
+        ddb_config_defaults(&t->cfg);
+        snprintf(t->cfg.endpoint, sizeof t->cfg.endpoint, "%s", endpoint);
+        if (!t->cfg.region[0]) snprintf(t->cfg.region, sizeof t->cfg.region, "us-east-1");
+        if (!t->cfg.creds.access_key_id[0] || !t->cfg.creds.secret_access_key[0]) {
+            snprintf(t->cfg.creds.access_key_id, sizeof t->cfg.creds.access_key_id, "%s",
+                     "backcheck-dummy");
+            snprintf(t->cfg.creds.secret_access_key, sizeof t->cfg.creds.secret_access_key, "%s",
+                     "backcheck-dummy");
+            snprintf(t->cfg.creds.source, sizeof t->cfg.creds.source, "dummy (loopback)");
+        }
+    }
+    if (sc->target.region[0] && !(endpoint && *endpoint))
+        snprintf(t->cfg.region, sizeof t->cfg.region, "%s", sc->target.region);
+    t->cfg.jitter_seed = sc->seed;
+    t->loopback = loop;
+    return 0;
+}
+
+static int free_loopback_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    socklen_t len = sizeof a;
+    int port = -1;
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+static int port_answers(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return 0;
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons((uint16_t)port);
+    int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+/* 1 if `prog` is an executable file in a PATH directory. */
+static int on_path(const char *prog)
+{
+    const char *path = getenv("PATH");
+    if (!path) return 0;
+    char dir[4096];
+    for (const char *p = path; *p;) {
+        const char *e = strchr(p, ':');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n && n < sizeof dir - 64) {
+            snprintf(dir, sizeof dir, "%.*s/%s", (int)n, p, prog);
+            if (access(dir, X_OK) == 0) return 1;
+        }
+        if (!e) break;
+        p = e + 1;
+    }
+    return 0;
+}
+
+static int start_moto(bc_target *t, const scenario *sc, const char *log_dir, char *err,
+                      size_t errlen)
+{
+    if (!on_path("moto_server")) {
+        snprintf(err, errlen,
+                 "target moto: moto_server is not on PATH (pip install 'moto[server]')");
+        return -1;
+    }
+    int port = free_loopback_port();
+    if (port <= 0) {
+        snprintf(err, errlen, "target moto: no free loopback port");
+        return -1;
+    }
+    char log_path[1100];
+    snprintf(log_path, sizeof log_path, "%s/moto.log", log_dir ? log_dir : ".");
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "target moto: fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        /* Its own process group, so a Ctrl-C aimed at backcheck reaches it only through
+         * tgt_stop (the run still needs it to clean up). */
+        setpgid(0, 0);
+        char ports[16];
+        snprintf(ports, sizeof ports, "%d", port);
+        execlp("moto_server", "moto_server", "-H", "127.0.0.1", "-p", ports, (char *)NULL);
+        _exit(127);
+    }
+    t->moto_pid = pid;
+    int64_t deadline = bc_mono_ns() + (int64_t)(TGT_MOTO_START_S * BC_NS_PER_S);
+    while (!port_answers(port)) {
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid) {
+            t->moto_pid = 0;
+            snprintf(err, errlen, "target moto: moto_server exited at start (see %s)", log_path);
+            return -1;
+        }
+        if (bc_mono_ns() > deadline) {
+            tgt_stop(t);
+            snprintf(err, errlen, "target moto: moto_server did not answer on port %d within %g s",
+                     port, TGT_MOTO_START_S);
+            return -1;
+        }
+        bc_sleep_ns(100 * BC_NS_PER_MS);
+    }
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+    if (resolve_config(t, sc, url, err, errlen)) return -1;
+    set_deadlines(t, sc, TGT_ENDPOINT_DEADLINE_S);
+    t->poll_cap_s = 0.5;
+    return 0;
+}
+
+int tgt_start(bc_target *t, const scenario *sc, const char *kind, const char *endpoint,
+              const char *log_dir, char *err, size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    snprintf(t->kind, sizeof t->kind, "%s", kind);
+    int rc;
+    if (strcmp(kind, "embedded") == 0) {
+        rc = start_embedded(t, sc, err, errlen);
+    } else if (strcmp(kind, "moto") == 0) {
+        rc = start_moto(t, sc, log_dir, err, errlen);
+    } else if (strcmp(kind, "endpoint") == 0) {
+        if (!endpoint || !*endpoint) {
+            snprintf(err, errlen,
+                     "target endpoint: no URL (set target.endpoint or pass --endpoint URL)");
+            return -1;
+        }
+        rc = resolve_config(t, sc, endpoint, err, errlen);
+        set_deadlines(t, sc, TGT_ENDPOINT_DEADLINE_S);
+        t->poll_cap_s = 0.5;
+    } else if (strcmp(kind, "aws") == 0) {
+        rc = resolve_config(t, sc, endpoint, err, errlen);
+        set_deadlines(t, sc, TGT_AWS_DEADLINE_S);
+        t->poll_cap_s = 15;
+    } else {
+        snprintf(err, errlen, "unknown target \"%s\" (embedded, endpoint, moto, aws)", kind);
+        return -1;
+    }
+    if (rc == 0) snprintf(t->endpoint, sizeof t->endpoint, "%s", t->cfg.endpoint);
+    return rc;
+}
+
+void tgt_stop(bc_target *t)
+{
+    if (t->emu) {
+        emu_stop(t->emu);
+        t->emu = NULL;
+    }
+    if (t->moto_pid > 0) {
+        kill(t->moto_pid, SIGTERM);
+        int64_t deadline = bc_mono_ns() + 5 * BC_NS_PER_S;
+        int st;
+        while (waitpid(t->moto_pid, &st, WNOHANG) == 0) {
+            if (bc_mono_ns() > deadline) {
+                kill(t->moto_pid, SIGKILL);
+                waitpid(t->moto_pid, &st, 0);
+                break;
+            }
+            bc_sleep_ns(50 * BC_NS_PER_MS);
+        }
+        t->moto_pid = 0;
+    }
+}

@@ -1,0 +1,49 @@
+/*
+ * target.h - where a run sends its requests, and how that place is started and stopped:
+ *   embedded  the emulator in-process on 127.0.0.1 (port 0), credentials fixed and
+ *             known to both sides, the scenario's backup model and whole-run faults
+ *   endpoint  any URL (credentials from the environment chain; dummy ones only for a
+ *             loopback endpoint that needs none)
+ *   moto      `moto_server` started on a free loopback port, stopped at the end
+ *   aws       real AWS (the caller has already applied the --allow-aws and budget guards)
+ */
+#ifndef BC_TARGET_H
+#define BC_TARGET_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ddb/ddb.h"
+#include "emulator/emu.h"
+#include "harness/scenario.h"
+
+/* Default waits per target kind ("Real AWS differs in time and size", DESIGN.md). */
+#define TGT_EMBEDDED_DEADLINE_S 30.0
+#define TGT_ENDPOINT_DEADLINE_S 120.0
+#define TGT_AWS_DEADLINE_S (4 * 3600.0) /* PITR restores take 20 min to hours */
+/* How long moto_server gets to answer after it is started. */
+#define TGT_MOTO_START_S 30.0
+
+/* Credentials the embedded emulator and the harness share (not secrets: loopback only). */
+#define TGT_EMBEDDED_KEY_ID "backcheck"
+#define TGT_EMBEDDED_SECRET "backcheck-secret"
+
+typedef struct bc_target {
+    char kind[16];
+    ddb_config cfg;
+    emu_server *emu;
+    pid_t moto_pid;
+    char endpoint[512];
+    int loopback;
+    double backup_deadline_s, restore_deadline_s;
+    double poll_cap_s; /* longest sleep between status polls */
+} bc_target;
+
+/* Starts (or resolves) the target. `faults_at_start` are emulator specs active for the
+ * whole run (embedded only). log_dir receives moto.log. 0 or -1 with a message. */
+int tgt_start(bc_target *t, const scenario *sc, const char *kind, const char *endpoint,
+              const char *log_dir, char *err, size_t errlen);
+void tgt_stop(bc_target *t);
+/* 1 if url's host is 127.0.0.0/8, ::1 or localhost. */
+int tgt_is_loopback(const char *url);
+#endif
