@@ -74,7 +74,7 @@ typedef struct chk_key {
 typedef struct chk_keytab {
     chk_key *keys;
     uint32_t nkeys, capkeys;
-    uint32_t *slots; /* open addressing: key id + 1, 0 = empty */
+    uint64_t *slots; /* open addressing: hash tag << 32 | arena offset, 0 = empty */
     uint32_t nslots; /* power of two */
     char *arena;
     size_t arena_len, arena_cap;

@@ -394,10 +394,13 @@ static inline void fs_ws(fs *p)
 static inline int fs_str(fs *p, const char **out, size_t *len)
 {
     if (p->s >= p->e || *p->s != '"') return -1;
-    const char *start = ++p->s;
-    const char *q = memchr(start, '"', (size_t)(p->e - start));
-    if (!q) return -1;
-    if (memchr(start, '\\', (size_t)(q - start))) return 0;
+    const char *start = ++p->s, *q = start;
+    /* A byte loop: the strings are short, where a libc call costs more than the scan. */
+    while (q < p->e && *q != '"') {
+        if (*q == '\\') return 0;
+        q++;
+    }
+    if (q >= p->e) return -1;
     *out = start;
     *len = (size_t)(q - start);
     p->s = q + 1;
@@ -428,6 +431,31 @@ static inline int fs_int(fs *p, int64_t *out)
 static inline int fs_num(fs *p, double *out)
 {
     const char *start = p->s;
+    /* Fast: digits with at most one short fraction, as the journal writes them. */
+    {
+        const char *q = p->s;
+        uint64_t ip = 0, fp = 0, scale = 1;
+        int nd = 0;
+        while (q < p->e && *q >= '0' && *q <= '9' && nd < 15) {
+            ip = ip * 10 + (uint64_t)(*q++ - '0');
+            nd++;
+        }
+        if (nd && q < p->e && *q == '.') {
+            q++;
+            int nf = 0;
+            while (q < p->e && *q >= '0' && *q <= '9' && nf < 9) {
+                fp = fp * 10 + (uint64_t)(*q++ - '0');
+                scale *= 10;
+                nf++;
+            }
+            if (!nf) nd = 0;
+        }
+        if (nd && (q >= p->e || (*q != 'e' && *q != 'E' && (*q < '0' || *q > '9')))) {
+            *out = (double)ip + (double)fp / (double)scale;
+            p->s = q;
+            return 1;
+        }
+    }
     while (p->s < p->e && ((*p->s >= '0' && *p->s <= '9') || *p->s == '-' || *p->s == '+' ||
                            *p->s == '.' || *p->s == 'e' || *p->s == 'E'))
         p->s++;

@@ -1,0 +1,163 @@
+/*
+ * test_chk_scan.c - the check stage's readers: the fast op-line and item scanners must
+ * agree with the general JSON path on every field the checkers use, hand anything they do
+ * not fully understand (escapes) to the general path, and nanosecond instants must be
+ * read exactly (a double cannot hold them).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "checkers/chk_internal.h"
+
+static const char *const OP_LINES[] = {
+    "{\"type\":\"op\",\"w\":3,\"s\":17,\"wl\":\"register\",\"wi\":1,\"f\":\"update\","
+    "\"intended_ns\":1700000000123456789,\"invoke_ns\":1700000000123456790,"
+    "\"complete_ns\":1700000000223456791,\"mono_ns\":100000001,\"outcome\":\"ok\",\"err\":null,"
+    "\"attempts\":1,\"wcu\":1.5,\"rcu\":0,\"writes\":[{\"k\":\"reg/3/12\",\"wid\":\"3.17\","
+    "\"op\":\"update\",\"ver\":5}]}",
+    "{\"type\":\"op\",\"w\":2,\"s\":9,\"wl\":\"txn\",\"wi\":0,\"f\":\"txn\",\"intended_ns\":5,"
+    "\"invoke_ns\":6,\"complete_ns\":7,\"mono_ns\":1,\"outcome\":\"info\","
+    "\"err\":\"InternalServerError\",\"attempts\":3,\"wcu\":0,\"rcu\":0,\"txn\":true,"
+    "\"tries\":[{\"send_ns\":1,\"recv_ns\":2,\"status\":400,\"err\":"
+    "\"ProvisionedThroughputExceededException\"}],\"writes\":[{\"k\":\"a/2/1\",\"wid\":\"2.9\","
+    "\"op\":\"put\"},{\"k\":\"a/2/2\",\"wid\":\"2.9\",\"op\":\"delete\",\"st\":\"fail\"}]}",
+    "{ \"w\" : 1 , \"type\" : \"op\", \"s\":2, \"outcome\":\"fail\", \"writes\":[] }",
+};
+
+static void same_op(const char *line)
+{
+    chk_scan_op a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    assert_int_equal(chk_scan_op_fast(line, strlen(line), &a), 1);
+    cJSON *v = chk_json_parse(line, strlen(line));
+    assert_non_null(v);
+    char err[128];
+    assert_int_equal(chk_scan_op_json(v, &b, err, sizeof err), 0);
+    assert_true(a.is_op && b.is_op);
+    assert_int_equal(a.worker, b.worker);
+    assert_true(a.seq == b.seq);
+    assert_true(a.invoke_ns == b.invoke_ns);
+    assert_true(a.complete_ns == b.complete_ns);
+    assert_true(a.intended_ns == b.intended_ns);
+    assert_int_equal(a.outcome, b.outcome);
+    assert_int_equal(a.txn, b.txn);
+    assert_int_equal(a.throttled, b.throttled);
+    assert_true(a.wcu == b.wcu);
+    assert_int_equal(a.nwrites, b.nwrites);
+    for (int i = 0; i < a.nwrites; i++) {
+        assert_int_equal(a.writes[i].klen, b.writes[i].klen);
+        assert_memory_equal(a.writes[i].k, b.writes[i].k, a.writes[i].klen);
+        assert_true(a.writes[i].wid == b.writes[i].wid);
+        assert_int_equal(a.writes[i].kind, b.writes[i].kind);
+        assert_int_equal(a.writes[i].status, b.writes[i].status);
+        assert_true(a.writes[i].ver == b.writes[i].ver);
+    }
+    cJSON_Delete(v);
+    chk_scan_op_free(&a);
+    chk_scan_op_free(&b);
+}
+
+static void test_fast_and_general_paths_agree(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof OP_LINES / sizeof OP_LINES[0]; i++)
+        same_op(OP_LINES[i]);
+    chk_scan_op a;
+    memset(&a, 0, sizeof a);
+    const char *l = OP_LINES[0];
+    assert_int_equal(chk_scan_op_fast(l, strlen(l), &a), 1);
+    assert_true(a.invoke_ns == 1700000000123456790LL); /* exact, not rounded */
+    assert_true(a.wcu == 1.5);
+    assert_true(a.writes[0].wid == CHK_WID(3, 17));
+    chk_scan_op_free(&a);
+}
+
+static void test_escapes_go_to_the_general_path(void **state)
+{
+    (void)state;
+    const char *l = "{\"type\":\"op\",\"w\":1,\"s\":2,\"outcome\":\"ok\",\"writes\":[{\"k\":"
+                    "\"q\\\"uote\",\"wid\":\"1.2\",\"op\":\"put\"}]}";
+    chk_scan_op a;
+    memset(&a, 0, sizeof a);
+    assert_int_equal(chk_scan_op_fast(l, strlen(l), &a), 0);
+    cJSON *v = chk_json_parse(l, strlen(l));
+    char err[128];
+    assert_int_equal(chk_scan_op_json(v, &a, err, sizeof err), 0);
+    assert_string_equal(a.writes[0].k, "q\"uote");
+    cJSON_Delete(v);
+    chk_scan_op_free(&a);
+    /* Torn lines are malformed for both paths. */
+    const char *torn = "{\"type\":\"op\",\"w\":1,\"s\":2,\"outc";
+    assert_int_not_equal(chk_scan_op_fast(torn, strlen(torn), &a), 1);
+    assert_null(chk_json_parse(torn, strlen(torn)));
+    chk_scan_op_free(&a);
+}
+
+static void test_items(void **state)
+{
+    (void)state;
+    const char *l = "{\"pk\":{\"S\":\"app/1/2\"},\"wid\":{\"S\":\"1.7\"},\"ver\":{\"N\":\"3\"},"
+                    "\"pay\":{\"S\":\"abc\"},\"ids\":{\"L\":[{\"S\":\"1.1\"},{\"S\":\"1.7\"}]},"
+                    "\"bal\":{\"N\":\"-20\"},\"other\":{\"M\":{\"x\":{\"N\":\"1\"}}}}";
+    chk_item a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    assert_int_equal(chk_scan_item_fast(l, strlen(l), "pk", &a), 1);
+    cJSON *v = chk_json_parse(l, strlen(l));
+    char err[128];
+    assert_int_equal(chk_scan_item_json(v, "pk", &b, err, sizeof err), 0);
+    chk_item *its[2] = {&a, &b};
+    for (int i = 0; i < 2; i++) {
+        chk_item *it = its[i];
+        assert_int_equal(it->keylen, 7);
+        assert_memory_equal(it->key, "app/1/2", 7);
+        assert_memory_equal(it->wid, "1.7", 3);
+        assert_true(it->has_ver && it->ver == 3);
+        assert_true(it->has_bal && it->bal == -20);
+        assert_int_equal(it->nids, 2);
+        assert_memory_equal(it->ids[1], "1.7", 3);
+    }
+    cJSON_Delete(v);
+    chk_item_free(&a);
+    chk_item_free(&b);
+}
+
+static void test_wids_and_exact_integers(void **state)
+{
+    (void)state;
+    uint64_t w;
+    assert_int_equal(chk_parse_wid("12.345", 6, &w), 0);
+    assert_int_equal(CHK_WID_WORKER(w), 12);
+    assert_true(CHK_WID_SEQ(w) == 345);
+    char buf[32];
+    chk_fmt_wid(w, buf);
+    assert_string_equal(buf, "12.345");
+    assert_int_equal(chk_parse_wid("12", 2, &w), -1);
+    assert_int_equal(chk_parse_wid("a.1", 3, &w), -1);
+    assert_int_equal(chk_parse_wid("1.", 2, &w), -1);
+    const char *j = "{\"a\":1700000000123456789,\"b\":1.5,\"c\":\"\\u00e9\"}";
+    cJSON *v = chk_json_parse(j, strlen(j));
+    assert_non_null(v);
+    assert_true(chk_json_i64(v, "a", 0) == 1700000000123456789LL);
+    assert_true(chk_json_num(v, "b", 0) == 1.5);
+    assert_string_equal(chk_json_str(v, "c"), "\xc3\xa9");
+    cJSON_Delete(v);
+    assert_null(chk_json_parse("{\"a\":1} x", 9));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fast_and_general_paths_agree),
+        cmocka_unit_test(test_escapes_go_to_the_general_path),
+        cmocka_unit_test(test_items),
+        cmocka_unit_test(test_wids_and_exact_integers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
