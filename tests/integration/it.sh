@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# it.sh - integration tests that drive the built backcheck binary end to end on the
+# embedded emulator (and on moto_server for the compat case).
+#
+#   it.sh BACKCHECK_BINARY SOURCE_DIR CASE [ARG]
+#
+# Each case runs a short scenario from tests/integration/scenarios in a fresh temporary
+# directory and asserts what a user would see: the exit code (0 pass, 1 fail, 2 error,
+# 3 inconclusive), the run directory's files, and the messages. Exit 77 = skipped.
+set -u
+BC=$1
+SRC=$2
+CASE=$3
+ARG=${4:-}
+SCN=$SRC/tests/integration/scenarios
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/bc-it-$CASE-XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+export CI=1 # plain log lines, no progress line rewriting
+
+fail() {
+    echo "FAIL [$CASE]: $*" >&2
+    [ -n "${RUN_DIR:-}" ] && [ -f "$RUN_DIR/log.txt" ] && tail -20 "$RUN_DIR/log.txt" >&2
+    exit 1
+}
+
+expect_rc() { # expect_rc WANT GOT WHAT
+    [ "$1" = "$2" ] || fail "$3: exit code $2, want $1"
+}
+
+# The newest run directory of scenario $1 under $WORK/runs.
+run_dir() {
+    local d="$WORK/runs/$1/latest"
+    [ -L "$d" ] || fail "no latest link for $1"
+    RUN_DIR=$(cd "$d" && pwd -P)
+}
+
+first_type() { head -n1 "$1" | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["type"])'; }
+last_type() { tail -n1 "$1" | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["type"])'; }
+
+check_complete_run_dir() {
+    for f in scenario.json history.jsonl backups.jsonl results.json report.html report.md \
+             junit.xml log.txt snapshots/source.jsonl; do
+        [ -s "$RUN_DIR/$f" ] || fail "run directory lacks $f"
+    done
+    [ "$(first_type "$RUN_DIR/history.jsonl")" = meta ] || fail "history does not start with meta"
+    [ "$(last_type "$RUN_DIR/history.jsonl")" = end ] || fail "history does not end with end"
+    grep -q '"seed":' "$RUN_DIR/scenario.json" || fail "resolved scenario has no seed"
+    # Instants are integers in the files (no exponent notation).
+    if grep -Eq '"[a-z_]+_ns":[0-9.]+e\+' "$RUN_DIR/history.jsonl" "$RUN_DIR/backups.jsonl"; then
+        fail "an instant was written as a floating-point number"
+    fi
+}
+
+case "$CASE" in
+quick)
+    "$BC" run "$SCN/it-quick.json" --out "$WORK/runs" >"$WORK/out" 2>"$WORK/err"
+    rc=$?
+    run_dir it-quick
+    expect_rc 0 $rc "run it-quick"
+    check_complete_run_dir
+    for id in b1 b2 p1; do
+        [ -s "$RUN_DIR/snapshots/$id.jsonl" ] || fail "no snapshot for $id"
+    done
+    grep -q '"truth"' "$RUN_DIR/backups.jsonl" || fail "no emulator truth recorded"
+    grep -q 'it-quick: pass' "$WORK/out" || fail "no verdict line on stdout"
+    # Every later stage can be re-run alone and agrees.
+    "$BC" check "$RUN_DIR" >/dev/null
+    expect_rc 0 $? "check RUN_DIR"
+    "$BC" report "$RUN_DIR" --format json --output "$WORK/r.json"
+    expect_rc 0 $? "report --format json"
+    python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["verdict"]=="pass"' \
+        "$WORK/r.json" || fail "report json verdict"
+    ;;
+workload)
+    WL=$ARG
+    case $WL in
+    large) RATE=10 EXTRA=', "item_bytes": 50000' ;;
+    batch) RATE=20 EXTRA=', "batch_items": 10' ;;
+    txn | bank) RATE=60 EXTRA='' ;;
+    *) RATE=150 EXTRA='' ;;
+    esac
+    sed -e "s/@WL@/$WL/g" -e "s/@RATE@/$RATE/" -e "s/@EXTRA@/$EXTRA/" \
+        "$SCN/it-workload.json.in" >"$WORK/wl.json"
+    "$BC" run "$WORK/wl.json" --out "$WORK/runs" >"$WORK/out" 2>"$WORK/err"
+    rc=$?
+    run_dir "it-wl-$WL"
+    expect_rc 0 $rc "run workload $WL"
+    check_complete_run_dir
+    n=$(grep -c "\"wl\":\"$WL\"" "$RUN_DIR/history.jsonl")
+    [ "$n" -gt 10 ] || fail "only $n $WL operations recorded"
+    ;;
+sigkill)
+    "$BC" run "$SCN/it-long.json" --out "$WORK/runs" >"$WORK/out" 2>"$WORK/err" &
+    pid=$!
+    # Wait for the first backup to be AVAILABLE, then kill without warning.
+    for _ in $(seq 100); do
+        d="$WORK/runs/it-long/latest"
+        [ -f "$d/backups.jsonl" ] && grep -q AVAILABLE "$d/backups.jsonl" && break
+        sleep 0.1
+    done
+    sleep 0.5
+    kill -KILL $pid
+    wait $pid 2>/dev/null
+    run_dir it-long
+    [ "$(first_type "$RUN_DIR/history.jsonl")" = meta ] || fail "killed run has no meta line"
+    grep -q '"type":"end"' "$RUN_DIR/history.jsonl" && fail "killed run has an end line"
+    nops=$(grep -c '"type":"op"' "$RUN_DIR/history.jsonl")
+    [ "$nops" -gt 100 ] || fail "killed run kept only $nops ops"
+    "$BC" check "$RUN_DIR" >"$WORK/check" 2>&1
+    rc=$?
+    # Nothing was restored: the check reads the history and says it proved nothing.
+    expect_rc 3 $rc "check of a killed run"
+    [ -s "$RUN_DIR/results.json" ] || fail "check wrote no results.json"
+    ;;
+sigint)
+    "$BC" run "$SCN/it-long.json" --out "$WORK/runs" >"$WORK/out" 2>"$WORK/err" &
+    pid=$!
+    sleep 2.5
+    kill -INT $pid
+    start=$(date +%s)
+    wait $pid
+    rc=$?
+    took=$(($(date +%s) - start))
+    run_dir it-long
+    [ $took -le 15 ] || fail "took $took s to stop after SIGINT"
+    expect_rc 3 $rc "run interrupted by SIGINT"
+    grep -q '"type":"interrupted"' "$RUN_DIR/history.jsonl" || fail "no interrupted line"
+    grep -q '"reason":"interrupted"' "$RUN_DIR/history.jsonl" || fail "end line not interrupted"
+    [ -s "$RUN_DIR/results.json" ] || fail "interrupted run was not checked"
+    [ "$(last_type "$RUN_DIR/history.jsonl")" = end ] || fail "history does not end with end"
+    ;;
+stall)
+    start=$(date +%s)
+    "$BC" run "$SCN/it-stall.json" --out "$WORK/runs" >"$WORK/out" 2>"$WORK/err"
+    rc=$?
+    took=$(($(date +%s) - start))
+    run_dir it-stall
+    expect_rc 3 $rc "backup stalled past its deadline"
+    [ $took -le 20 ] || fail "took $took s"
+    grep -q '"status":"TIMEOUT"' "$RUN_DIR/backups.jsonl" || fail "backup not recorded TIMEOUT"
+    ;;
+torn)
+    "$BC" run "$SCN/it-torn.json" --out "$WORK/runs" >"$WORK/out" 2>"$WORK/err"
+    rc=$?
+    run_dir it-torn
+    expect_rc 1 $rc "torn transactions under strict"
+    grep -q TORN_TXN "$RUN_DIR/results.json" || fail "no TORN_TXN finding"
+    # The same run checked under aws-documented: torn transactions are observations.
+    "$BC" check "$RUN_DIR" --profile aws-documented >/dev/null
+    rc=$?
+    [ $rc -ne 1 ] || fail "aws-documented profile failed a torn transaction"
+    ;;
+bad-field)
+    "$BC" run "$SCN/it-bad-field.json" --out "$WORK/runs" >"$WORK/out" 2>"$WORK/err"
+    rc=$?
+    expect_rc 2 $rc "bad scenario field"
+    grep -q 'workloads\[0\]\.rate: expected a positive number' "$WORK/err" ||
+        fail "error does not name the field: $(cat "$WORK/err")"
+    [ -e "$WORK/runs" ] && fail "a bad scenario created a run directory"
+    ;;
+cli)
+    "$BC" --help >/dev/null || fail "--help"
+    "$BC" --version | grep -q '^backcheck [0-9]' || fail "--version"
+    for c in run check report compare serve cleanup scenarios; do
+        "$BC" $c --help >/dev/null || fail "$c --help"
+    done
+    "$BC" run "$SCN/it-quick.json" --bogus 2>"$WORK/err"
+    expect_rc 2 $? "unknown flag"
+    [ "$(wc -l <"$WORK/err")" = 1 ] || fail "unknown flag: not a one-line error"
+    grep -q -- '--bogus' "$WORK/err" || fail "unknown flag not named"
+    "$BC" run 2>/dev/null
+    expect_rc 2 $? "missing scenario"
+    "$BC" check 2>/dev/null
+    expect_rc 2 $? "missing run dir"
+    "$BC" frobnicate 2>/dev/null
+    expect_rc 2 $? "unknown command"
+    "$BC" run "$SCN/it-quick.json" --target aws --out "$WORK/runs" 2>"$WORK/err"
+    expect_rc 2 $? "aws without --allow-aws"
+    grep -q -- '--allow-aws' "$WORK/err" || fail "aws refusal does not say why"
+    "$BC" scenarios --dir "$SRC/scenarios" >"$WORK/list" || fail "scenarios"
+    grep -q '^quick ' "$WORK/list" || fail "scenarios does not list quick"
+    grep -q 'invalid' "$WORK/list" && fail "a ready scenario is invalid: $(grep invalid "$WORK/list")"
+    ;;
+compat-moto)
+    if ! command -v moto_server >/dev/null 2>&1; then
+        echo "SKIP: moto_server is not on PATH (pip install 'moto[server]')"
+        exit 77
+    fi
+    "$BC" run "$SCN/it-compat.json" --target moto --out "$WORK/runs" >"$WORK/out" 2>"$WORK/err"
+    rc=$?
+    run_dir it-compat
+    cat "$WORK/out"
+    expect_rc 0 $rc "it-compat against moto_server"
+    check_complete_run_dir
+    ;;
+*)
+    echo "unknown case $CASE" >&2
+    exit 2
+    ;;
+esac
+echo "ok [$CASE${ARG:+ $ARG}]"
+exit 0
