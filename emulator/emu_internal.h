@@ -248,6 +248,11 @@ typedef struct emu_req {
 } emu_req;
 
 /* server.c */
+/* Answers one request (X-Amz-Target and JSON body) without HTTP or authentication: the
+ * HTTP front and the fuzz target both call it. *out is the malloc'd response body and
+ * *status its HTTP status. Returns 0 on success, -1 when the body is an error. */
+int emu_process(emu_server *s, const char *target, const char *body, size_t len, int64_t now_ns,
+                int *status, char **out);
 int emu_fail(emu_req *r, const char *type, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int64_t emu_commit_ts(emu_server *s);

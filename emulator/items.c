@@ -380,13 +380,14 @@ static int emu_update_build(emu_req *r, emu_table *t, const cJSON *o, const emu_
     }
     const cJSON *nh = cJSON_GetObjectItemCaseSensitive(n, t->hash_name);
     const cJSON *nr = t->range_name[0] ? cJSON_GetObjectItemCaseSensitive(n, t->range_name) : NULL;
-    if (!nh || !ddb_attr_equal(nh, l->hash_av) ||
-        (l->range_av && (!nr || !ddb_attr_equal(nr, l->range_av)))) {
+    int hash_changed = !nh || !ddb_attr_equal(nh, l->hash_av);
+    int range_changed = l->range_av && (!nr || !ddb_attr_equal(nr, l->range_av));
+    if (hash_changed || range_changed) {
         cJSON_Delete(n);
         return emu_fail(r, "ValidationException",
                         "One or more parameter values were invalid: Cannot update attribute %s. "
                         "This attribute is part of the key",
-                        (!nh || !ddb_attr_equal(nh, l->hash_av)) ? t->hash_name : t->range_name);
+                        hash_changed ? t->hash_name : t->range_name);
     }
     if (emu_validate_item(r, n, "Item size to update has exceeded the maximum allowed size") != 0) {
         cJSON_Delete(n);
@@ -1224,7 +1225,7 @@ static int emu_tx_parse(emu_req *r, int get, emu_txa **out, int *nout)
                         "1 validation error detected: Value at 'transactItems' failed to "
                         "satisfy constraint: Member must have length less than or equal to 100, "
                         "Member must have length greater than or equal to 1");
-    emu_txa *a = calloc((size_t)n, sizeof *a);
+    emu_txa *a = calloc((size_t)(n > 0 ? n : 1), sizeof *a);
     if (!a) return emu_fail(r, "InternalServerError", "out of memory");
     int k = 0;
     size_t bytes = 0;
@@ -1305,7 +1306,7 @@ int emu_op_transact_write(emu_req *r)
     emu_txa *a;
     int n;
     if (emu_tx_parse(r, 0, &a, &n) != 0) return -1;
-    emu_lockref *locks = calloc((size_t)n, sizeof *locks);
+    emu_lockref *locks = calloc((size_t)(n > 0 ? n : 1), sizeof *locks);
     cJSON *reasons = cJSON_CreateArray();
     if (!locks || !reasons) {
         free(locks);
@@ -1348,7 +1349,7 @@ int emu_op_transact_write(emu_req *r)
         snprintf(summary + len, sizeof summary - len, "%s%s", i ? ", " : "",
                  emu_get_str(reason, "Code"));
     }
-    emu_cc_acc *acc = calloc((size_t)n, sizeof *acc);
+    emu_cc_acc *acc = calloc((size_t)(n > 0 ? n : 1), sizeof *acc);
     int nacc = 0;
     if (!failed) {
         /* ONE commit timestamp for every item of the transaction. */
@@ -1400,9 +1401,9 @@ int emu_op_transact_get(emu_req *r)
     emu_txa *a;
     int n;
     if (emu_tx_parse(r, 1, &a, &n) != 0) return -1;
-    emu_lockref *locks = calloc((size_t)n, sizeof *locks);
-    cJSON **items = calloc((size_t)n, sizeof *items);
-    emu_cc_acc *acc = calloc((size_t)n, sizeof *acc);
+    emu_lockref *locks = calloc((size_t)(n > 0 ? n : 1), sizeof *locks);
+    cJSON **items = calloc((size_t)(n > 0 ? n : 1), sizeof *items);
+    emu_cc_acc *acc = calloc((size_t)(n > 0 ? n : 1), sizeof *acc);
     int nacc = 0, rc = -1;
     if (!locks || !items || !acc) {
         emu_fail(r, "InternalServerError", "out of memory");

@@ -292,7 +292,8 @@ static enum MHD_Result emu_send(struct MHD_Connection *conn, emu_server *s, int 
     return ret;
 }
 
-static enum MHD_Result emu_send_error(struct MHD_Connection *conn, emu_server *s, emu_req *r)
+/* DynamoDB's error body: {"__type":"<namespace>#<Name>","message":"..."} + extras. */
+static char *emu_error_body(emu_req *r)
 {
     char type[160];
     snprintf(type, sizeof type, "%s%s", emu_err_namespace(r->err_type), r->err_type);
@@ -310,6 +311,12 @@ static enum MHD_Result emu_send_error(struct MHD_Connection *conn, emu_server *s
     }
     char *body = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
+    return body;
+}
+
+static enum MHD_Result emu_send_error(struct MHD_Connection *conn, emu_server *s, emu_req *r)
+{
+    char *body = emu_error_body(r);
     if (!body) return MHD_NO;
     return emu_send(conn, s, r->status ? r->status : 400, body, strlen(body));
 }
@@ -388,40 +395,52 @@ static enum MHD_Result emu_answer(void *cls, struct MHD_Connection *conn, const 
         return emu_send_error(conn, s, &r);
 
     const char *target = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Amz-Target");
+    int status = 0;
+    char *body = NULL;
+    emu_process(s, target, c->buf, c->len, r.now_ns, &status, &body);
+    if (!body) return MHD_NO;
+    return emu_send(conn, s, status, body, strlen(body));
+}
+
+int emu_process(emu_server *s, const char *target, const char *body, size_t len, int64_t now_ns,
+                int *status, char **out)
+{
+    emu_req r;
+    memset(&r, 0, sizeof r);
+    r.srv = s;
+    r.now_ns = now_ns;
+    *out = NULL;
     int vendor;
     const emu_op *op = emu_find_op(target, &vendor);
+    int rc;
     if (!op) {
-        emu_fail(&r, "UnknownOperationException", "%s", "");
-        return emu_send_error(conn, s, &r);
+        rc = emu_fail(&r, "UnknownOperationException", "%s", "");
+        goto answer;
     }
     r.op = op->name;
-    r.body = c->len ? cJSON_ParseWithLength(c->buf, c->len) : cJSON_CreateObject();
+    r.body = len ? cJSON_ParseWithLength(body, len) : cJSON_CreateObject();
     if (!r.body || !cJSON_IsObject(r.body)) {
-        cJSON_Delete(r.body);
-        r.body = NULL;
-        emu_fail(&r, "SerializationException",
-                 "Start of structure or map found where not "
-                 "expected.");
-        return emu_send_error(conn, s, &r);
+        rc = emu_fail(&r, "SerializationException",
+                      "Start of structure or map found where not expected.");
+        goto answer;
     }
     int error_after = 0;
-    int rc = vendor ? 0 : emu_fault_before(s, &r, &error_after);
+    rc = vendor ? 0 : emu_fault_before(s, &r, &error_after);
     if (rc == 0) rc = op->fn(&r);
-    if (rc == 0 && error_after) {
-        cJSON_Delete(r.out);
-        r.out = NULL;
-        rc = emu_fail(&r, "InternalServerError", "Internal server error");
-    }
+    if (rc == 0 && error_after) rc = emu_fail(&r, "InternalServerError", "Internal server error");
+answer:
     cJSON_Delete(r.body);
     if (rc != 0) {
         cJSON_Delete(r.out);
-        return emu_send_error(conn, s, &r);
+        *status = r.status ? r.status : 400;
+        *out = emu_error_body(&r);
+        return -1;
     }
     cJSON_Delete(r.err_extra);
-    char *body = r.out ? cJSON_PrintUnformatted(r.out) : strdup("{}");
+    *out = r.out ? cJSON_PrintUnformatted(r.out) : strdup("{}");
     cJSON_Delete(r.out);
-    if (!body) return MHD_NO;
-    return emu_send(conn, s, 200, body, strlen(body));
+    *status = 200;
+    return 0;
 }
 
 static void emu_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
