@@ -370,26 +370,82 @@ static int must_present(const chk_target *t, const chk_write *w)
     return w->complete_ns < t->r - t->before;
 }
 
+/* The band [*ref_a, *ref_b] in which the cut lies according to the keys the snapshot holds:
+ * from the latest invoke of a captured write to the earliest completion of an acknowledged
+ * write not captured (either order). Falls back to [R, A] where a side is unknown. */
+static void reference_band(const chk_run *run, const chk_target *t, int64_t *ref_a, int64_t *ref_b)
+{
+    int64_t lo = CHK_NS_NEG_INF, hi = CHK_NS_POS_INF;
+    for (uint32_t k = 0; k < run->kt.nkeys; k++) {
+        if (!(t->kflags[k] & CHK_KF_IN_SNAPSHOT)) continue;
+        const chk_key *ck = &run->kt.keys[k];
+        const uint32_t *o = run->order + ck->start;
+        for (uint32_t i = 0; i < ck->count; i++) {
+            const chk_write *w = &run->w[o[i]];
+            if (w->status != CHK_O_OK) continue;
+            if ((int32_t)i <= t->cap[k]) {
+                if (w->invoke_ns > lo) lo = w->invoke_ns;
+            } else if (w->complete_ns < hi) {
+                hi = w->complete_ns;
+            }
+        }
+    }
+    if (lo == CHK_NS_NEG_INF) lo = t->r;
+    if (hi == CHK_NS_POS_INF) hi = t->a;
+    *ref_a = lo < hi ? lo : hi;
+    *ref_b = lo < hi ? hi : lo;
+}
+
+/* How far the instants in which a key could be absent in state p, [lo_p, hi_p], lie from
+ * the reference band (0 when they overlap). */
+static int64_t band_distance(int64_t lo_p, int64_t hi_p, int64_t ref_a, int64_t ref_b)
+{
+    if (ref_a == CHK_NS_POS_INF || ref_b == CHK_NS_NEG_INF) return 0;
+    if (lo_p > ref_b) return lo_p - ref_b;
+    if (hi_p < ref_a) return ref_a - hi_p;
+    return 0;
+}
+
 void chk_target_resolve(chk_run *run, chk_target *t)
 {
+    int64_t ref_a = CHK_NS_POS_INF, ref_b = CHK_NS_NEG_INF;
+    if (t->r != CHK_NS_POS_INF) reference_band(run, t, &ref_a, &ref_b);
     for (uint32_t k = 0; k < run->kt.nkeys; k++) {
         const chk_key *ck = &run->kt.keys[k];
         const uint32_t *o = run->order + ck->start;
         if (!(t->kflags[k] & CHK_KF_IN_SNAPSHOT)) {
-            /* An absent item is explained by "no write yet" or by any applied delete; take
-             * the earliest explanation that keeps every must-present write, else the
-             * latest one (then what is missing is reported). */
-            int64_t lmp = -1, best = -2, last = -1;
+            /* An absent item is explained by "no write yet" (-1) or by any applied delete.
+             * Keep every must-present write if some explanation can; among those, take the
+             * one whose time span [invoke of the delete, completion of the next write]
+             * lies nearest the cut the present items imply (the latest on a tie): the
+             * absence of a key inserted and deleted long before the backup is the delete,
+             * not an insert that was never captured. If no explanation keeps every
+             * must-present write, take the latest (what is missing is then reported). */
+            int64_t lmp = -1, last = -1, best = -2, best_dist = 0;
             for (uint32_t i = 0; i < ck->count; i++) {
                 const chk_write *w = &run->w[o[i]];
                 if (w->status == CHK_O_OK && must_present(t, w)) lmp = i;
+                if (w->kind == CHK_W_DELETE && w->status != CHK_O_FAIL) last = i;
             }
-            if (lmp < 0) best = -1;
-            for (uint32_t i = 0; i < ck->count && best == -2; i++) {
-                const chk_write *w = &run->w[o[i]];
-                if (w->kind == CHK_W_DELETE && w->status != CHK_O_FAIL) {
-                    last = i;
-                    if ((int64_t)i >= lmp) best = i;
+            for (int64_t p = -1; p < (int64_t)ck->count; p++) {
+                if (p >= 0) {
+                    const chk_write *w = &run->w[o[p]];
+                    if (w->kind != CHK_W_DELETE || w->status == CHK_O_FAIL) continue;
+                }
+                if (p < lmp) continue;
+                int64_t lo_p = p < 0 ? CHK_NS_NEG_INF : run->w[o[p]].invoke_ns;
+                int64_t hi_p = CHK_NS_POS_INF;
+                for (uint32_t j = (uint32_t)(p + 1); j < ck->count; j++) {
+                    const chk_write *n = &run->w[o[j]];
+                    if (n->status == CHK_O_OK) {
+                        hi_p = n->complete_ns;
+                        break;
+                    }
+                }
+                int64_t d = band_distance(lo_p, hi_p, ref_a, ref_b);
+                if (best == -2 || d <= best_dist) {
+                    best = p;
+                    best_dist = d;
                 }
             }
             t->cap[k] = (int32_t)(best != -2 ? best : last);

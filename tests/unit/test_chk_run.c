@@ -298,6 +298,30 @@ static void test_delete_absent_is_fine(void **state)
     cJSON_Delete(res);
 }
 
+/* A key inserted and deleted inside the window but well before the cut is absent because
+ * of its delete: the insert must not count as "not captured", which would drag the cut's
+ * upper bound back to the insert and report a wide fuzzy band that never happened. */
+static void test_delete_in_window_does_not_widen_cut(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, "delete-window", NULL, NULL);
+    standard_history(&f);
+    fx_write(&f, 3, 1, "put", "del/3/0", BACKUP_MS - 3000, BACKUP_MS - 2995, "ok");
+    fx_write(&f, 3, 2, "delete", "del/3/0", BACKUP_MS - 2000, BACKUP_MS - 1995, "ok");
+    fx_end(&f, 201000);
+    fx_backup(&f, "b1", BACKUP_MS, BACKUP_MS + 50);
+    fx_close(&f);
+    standard_snapshot(&f, "b1", BACKUP_MS + 20, -1);
+    cJSON *res;
+    assert_int_equal(check(&f, NULL, &res), CHK_PASS);
+    const cJSON *cut = cJSON_GetObjectItemCaseSensitive(backup0(res), "cut");
+    assert_string_equal(str(cut, "kind"), "instant");
+    assert_true(chk_json_i64(cut, "lo_ns", 0) == FX_NS(100000));
+    assert_true(chk_json_i64(cut, "hi_ns", 0) == FX_NS(100510));
+    cJSON_Delete(res);
+}
+
 static void build_torn(fx *f, const char *name, const char *guarantee)
 {
     fx_open(f, name, guarantee, NULL);
@@ -748,6 +772,7 @@ int main(void)
         cmocka_unit_test(test_phantom_fail),
         cmocka_unit_test(test_resurrected),
         cmocka_unit_test(test_delete_absent_is_fine),
+        cmocka_unit_test(test_delete_in_window_does_not_widen_cut),
         cmocka_unit_test(test_torn_txn_observation_vs_violation),
         cmocka_unit_test(test_bank_invariant),
         cmocka_unit_test(test_append_order),
