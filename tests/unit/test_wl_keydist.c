@@ -155,10 +155,10 @@ static void record_stream(wl_worker *w, long *out, int n)
         const wl_spec *s = w->spec;
         int k = s->txn_min + (int)pcg32_bounded(&w->rng, (uint32_t)(s->txn_max - s->txn_min + 1));
         wl_pick_distinct(w, idx, k);
-        long h = k;
+        uint64_t h = (uint64_t)k;
         for (int j = 0; j < k; j++)
-            h = h * 1000003 + idx[j];
-        out[i] = h ^ wl_pick_key(w);
+            h = h * 1000003u + (uint64_t)idx[j];
+        out[i] = (long)((h ^ (uint64_t)wl_pick_key(w)) >> 1);
     }
 }
 
