@@ -55,6 +55,12 @@ while IFS= read -r n; do echo "FAIL: documented but not accepted by the loader: 
     < <(comm -23 "$tmp/doc.names" "$tmp/gen.names")
 echo "fields: $(wc -l <"$tmp/gen.names") in the loader's tables, $(wc -l <"$tmp/doc.names") documented"
 
+# Every fault kind of the loader's table has its row in docs/chaos.md.
+chaos=$src/docs/chaos.md
+for k in $(awk '/^### fault kinds/{on=1} on && /^\| `/{split($0,a,"`"); print a[2]}' "$tmp/generated.md"); do
+    grep -qF "| \`$k\` |" "$chaos" || { echo "FAIL: fault kind $k is not documented in docs/chaos.md"; status=1; }
+done
+
 bc=${2:-}
 if [ -n "$bc" ] && [ -x "$bc" ]; then
     if "$bc" scenarios --fields >"$tmp/cli.md" 2>"$tmp/cli.err"; then
