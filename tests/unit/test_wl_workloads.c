@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@ typedef struct fixture {
     ddb_client *admin;
     char dir[256];
     int tables;
+    int threaded; /* run each worker's steps in its own thread, as the harness does */
 } fixture;
 
 /* What one run left behind: the history's op lines and the table's items by key. */
@@ -143,6 +145,23 @@ static void scan_table(fixture *fx, const char *table, cJSON *items)
     } while (start);
 }
 
+typedef struct worker_run {
+    const wl_ops *ops;
+    wl_worker *w;
+    int steps, rc;
+    char err[256];
+} worker_run;
+
+static void *worker_main(void *arg)
+{
+    worker_run *wr = arg;
+    for (int s = 0; wr->rc == 0 && s < wr->steps; s++) {
+        wr->w->intended_ns = 0;
+        wr->rc = wr->ops->step(wr->w, wr->err, sizeof wr->err);
+    }
+    return NULL;
+}
+
 /* Runs spec with two workers, interleaving their steps, and gathers the results. Returns
  * the setup's status (the error in err). */
 static int run_workload(fixture *fx, wl_spec *spec, int steps, uint64_t seed, run_result *out,
@@ -170,7 +189,21 @@ static int run_workload(fixture *fx, wl_spec *spec, int steps, uint64_t seed, ru
         w->end_ns = bc_now_ns() + 60 * BC_NS_PER_S;
         if (rc == 0) rc = ops->setup(w, err, errlen);
     }
-    for (int s = 0; rc == 0 && s < steps; s++) {
+    if (rc == 0 && fx->threaded) {
+        /* the same steps per worker as the interleaved run, concurrently */
+        pthread_t th[NWORKERS];
+        worker_run wr[NWORKERS];
+        for (int i = 0; i < NWORKERS; i++) {
+            wr[i] = (worker_run){.ops = ops, .w = &out->w[i], .rc = 0};
+            wr[i].steps = steps / NWORKERS + (i < steps % NWORKERS);
+            assert_int_equal(pthread_create(&th[i], NULL, worker_main, &wr[i]), 0);
+        }
+        for (int i = 0; i < NWORKERS; i++) {
+            pthread_join(th[i], NULL);
+            if (wr[i].rc != 0) fail_msg("worker %d: %s", i, wr[i].err);
+        }
+    }
+    for (int s = 0; rc == 0 && !fx->threaded && s < steps; s++) {
         wl_worker *w = &out->w[s % NWORKERS];
         w->intended_ns = 0;
         assert_int_equal(ops->step(w, err, errlen), 0);
@@ -718,6 +751,19 @@ static void test_same_seed_same_history(void **state)
         cJSON_Delete(runs[i]);
 }
 
+/* The same workloads with each worker in its own thread (run under -fsanitize=thread by
+ * the tsan label): workers share only the spec, read-only. */
+static void test_threaded_workers(void **state)
+{
+    fixture *fx = *state;
+    fx->threaded = 1;
+    test_register(state);
+    test_append(state);
+    test_bank(state);
+    test_delete(state);
+    fx->threaded = 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -731,6 +777,7 @@ int main(void)
         cmocka_unit_test(test_batch),
         cmocka_unit_test(test_large),
         cmocka_unit_test(test_same_seed_same_history),
+        cmocka_unit_test(test_threaded_workers),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
