@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# drive_rate.sh - how fast `backcheck run` drives a target, against wrk sending the same
+# PutItem requests to the same server in the same run, and what the history costs.
+#
+#   bench/harness/drive_rate.sh [BUILD_DIR] [SECONDS] [CONNECTIONS]
+#
+# Starts `backcheck serve --no-auth` on a free loopback port, then
+#   1. wrk -t C -c C -d S with putitem.lua (a unique key per request) -> requests/s
+#   2. backcheck run drive-insert.json --endpoint (insert, C threads, closed loop) -> ops/s
+# and prints the ratio harness/wrk, the history's bytes per op and the harness's memory
+# per op (RSS at the end of the workload of a run twice as long minus a short one, over
+# the extra ops; the server runs in its own process so its store is not counted).
+set -eu
+BUILD=${1:-build}
+SECS=${2:-5}
+CONNS=${3:-4}
+HERE=$(cd "$(dirname "$0")" && pwd)
+BC=$BUILD/backcheck
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/bc-bench-XXXXXX")
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BC" serve --no-auth --port "$PORT" --quiet &
+SRV=$!
+trap 'kill $SRV 2>/dev/null; rm -rf "$WORK"' EXIT
+URL=http://127.0.0.1:$PORT
+for _ in $(seq 50); do curl -s -o /dev/null "$URL" && break; sleep 0.1; done
+
+ddb() { curl -s -X POST "$URL" -H 'Content-Type: application/x-amz-json-1.0' \
+    -H "X-Amz-Target: DynamoDB_20120810.$1" -d "$2"; }
+ddb CreateTable '{"TableName":"bench","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],"AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"}' >/dev/null
+sleep 0.5
+
+wrk -t "$CONNS" -c "$CONNS" -d "${SECS}s" -s "$HERE/putitem.lua" "$URL" >"$WORK/wrk.txt"
+WRK_RPS=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")
+NON2XX=$(awk '/Non-2xx/ {print $NF}' "$WORK/wrk.txt")
+
+sed "s/\"threads\": 4/\"threads\": $CONNS/" "$HERE/drive-insert.json" >"$WORK/drive.json"
+run() { # run DURATION -> prints "ops rss_kb_at_workload_end history_bytes"
+    # RSS is sampled while the workload runs and read at its end, before the restores,
+    # scans and the in-process check stage (which loads the history) add their own.
+    rm -rf "$WORK/runs"
+    "$BC" run "$WORK/drive.json" --endpoint "$URL" --duration "$1" --out "$WORK/runs" \
+        >/dev/null 2>&1 &
+    local pid=$! rss=0 d
+    while kill -0 $pid 2>/dev/null; do
+        d="$WORK/runs/bench-drive/latest"
+        if [ -f "$d/log.txt" ] && grep -q "workload done" "$d/log.txt"; then break; fi
+        rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status 2>/dev/null || echo "$rss")
+        sleep 0.1
+    done
+    wait $pid || true
+    d=$(cd "$WORK/runs/bench-drive/latest" && pwd -P)
+    local ops
+    ops=$(grep -c '"type":"op"' "$d/history.jsonl")
+    echo "$ops $rss $(stat -c %s "$d/history.jsonl")"
+}
+read -r OPS1 RSS1 HB1 < <(run "$SECS")
+read -r OPS2 RSS2 HB2 < <(run "$((SECS * 2))")
+python3 - "$WRK_RPS" "$SECS" "$OPS1" "$RSS1" "$HB1" "$OPS2" "$RSS2" "$HB2" "$CONNS" "${NON2XX:-0}" <<'PY'
+import sys
+wrk, secs, ops1, rss1, hb1, ops2, rss2, hb2, conns, non2xx = sys.argv[1:]
+wrk = float(wrk); secs = float(secs)
+ops1, rss1, hb1, ops2, rss2, hb2 = map(int, (ops1, rss1, hb1, ops2, rss2, hb2))
+rate = ops1 / secs
+print(f"connections            {conns}")
+print(f"wrk PutItem            {wrk:10.0f} req/s   (non-2xx: {non2xx})")
+print(f"backcheck insert       {rate:10.0f} ops/s   ({ops1} ops in {secs:g} s, journaled)")
+print(f"ratio harness/wrk      {rate / wrk:10.2f}")
+print(f"history bytes per op   {hb1 / ops1:10.1f}")
+extra = ops2 - ops1
+print(f"harness memory per op  {max(0, rss2 - rss1) * 1024 / extra if extra > 0 else 0:10.1f} bytes"
+      f"   (RSS {rss1} KB at {ops1} ops, {rss2} KB at {ops2} ops)")
+PY
