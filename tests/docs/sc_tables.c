@@ -17,9 +17,8 @@
 
 static const char *type_name(sc_type t)
 {
-    static const char *const names[] = {"string", "nullstr", "enum",   "dist",
-                                        "int",    "long",    "int64",  "seed",
-                                        "double", "bool",    "object", "special"};
+    static const char *const names[] = {"string", "nullstr", "enum",   "dist", "int",    "long",
+                                        "int64",  "seed",    "double", "bool", "object", "special"};
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }
 
@@ -32,8 +31,7 @@ static cJSON *field_json(const sc_field *f)
         cJSON_AddStringToObject(o, "default", f->def);
     else
         cJSON_AddNullToObject(o, "default");
-    if (f->allowed)
-        cJSON_AddStringToObject(o, "allowed", f->allowed);
+    if (f->allowed) cJSON_AddStringToObject(o, "allowed", f->allowed);
     cJSON_AddBoolToObject(o, "positive", (f->flags & SC_F_POSITIVE) != 0);
     cJSON_AddBoolToObject(o, "nonneg", (f->flags & SC_F_NONNEG) != 0);
     cJSON_AddBoolToObject(o, "optional", (f->flags & SC_F_OPTIONAL) != 0);
@@ -44,8 +42,7 @@ static cJSON *field_json(const sc_field *f)
     if (f->type == SC_T_STRING || f->type == SC_T_NULLSTR || f->type == SC_T_ENUM)
         cJSON_AddNumberToObject(o, "max_length", f->size ? (double)(f->size - 1) : 0);
     cJSON_AddStringToObject(o, "help", f->help ? f->help : "");
-    if (f->sub)
-        cJSON_AddStringToObject(o, "section", f->sub->path);
+    if (f->sub) cJSON_AddStringToObject(o, "section", f->sub->path);
     return o;
 }
 
@@ -73,8 +70,7 @@ static int print_json(void)
     }
     char *s = cJSON_Print(root);
     cJSON_Delete(root);
-    if (!s)
-        return 1;
+    if (!s) return 1;
     puts(s);
     free(s);
     return 0;
@@ -86,8 +82,7 @@ int main(int argc, char **argv)
         sc_print_reference(stdout);
         return 0;
     }
-    if (argc == 2 && strcmp(argv[1], "--json") == 0)
-        return print_json();
+    if (argc == 2 && strcmp(argv[1], "--json") == 0) return print_json();
     if (argc == 3 && strcmp(argv[1], "--load") == 0) {
         scenario *sc = NULL;
         char err[512];
