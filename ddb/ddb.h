@@ -107,7 +107,9 @@ typedef struct ddb_config {
  * credentials are missing, endpoint and region are still filled in, so a caller that
  * knows the endpoint needs none (a loopback emulator) can supply its own and go on. */
 ddb_err ddb_config_resolve(ddb_config *cfg, const char *endpoint_flag, char *err, size_t errlen);
-/* Sets defaults for timeouts/attempts/verify_tls; called by ddb_config_resolve too. */
+/* Sets defaults for timeouts/attempts/verify_tls, leaving every other field as it is: a
+ * config built by hand must be zeroed first (memset), or connect_to/endpoint hold garbage.
+ * ddb_config_resolve zeroes and calls this itself. */
 void ddb_config_defaults(ddb_config *cfg);
 
 typedef struct ddb_attempt {
