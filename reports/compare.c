@@ -234,8 +234,8 @@ int rep_compare_main(int argc, char **argv)
     for (int i = 0; i < n; i++) {
         run_stats *s = &st[i];
         char a[48], b[48];
-        snprintf(rows[R_RUN].cells[i], 96, "%s%s", s->label, i == 0 ? " (baseline)" : "");
-        snprintf(rows[R_TARGET].cells[i], 96, "%s", s->target);
+        snprintf(rows[R_RUN].cells[i], 96, "%.80s%s", s->label, i == 0 ? " (baseline)" : "");
+        snprintf(rows[R_TARGET].cells[i], 96, "%.95s", s->target);
         snprintf(rows[R_VERDICT].cells[i], 96, "%s", s->verdict);
         snprintf(rows[R_BACKUPS].cells[i], 96, "%d (%d)", s->backups, s->exercised);
         snprintf(rows[R_VIOL].cells[i], 96, "%ld", s->violations);
