@@ -486,7 +486,9 @@ static void delete_backups(run_ctx *ctx, ddb_client *c)
         if (ddb_call(c, "DeleteBackup", req, &r) != DDB_OK && r.err != DDB_ERR_BACKUP_NOT_FOUND) {
             char e[300];
             run_describe_error(&r, e, sizeof e);
-            bc_warn("could not delete backup %s: %s", b->name, e);
+            /* The embedded emulator ends with the run, taking the backup with it. */
+            bc_log(ctx->tg.emu ? BC_LOG_DEBUG : BC_LOG_WARN, "could not delete backup %s: %s",
+                   b->name, e);
         }
         ddb_result_free(&r);
         cJSON_Delete(req);
@@ -502,7 +504,8 @@ static void delete_source(run_ctx *ctx, ddb_client *c)
     if (ddb_call(c, "DeleteTable", req, &r) != DDB_OK) {
         char e[300];
         run_describe_error(&r, e, sizeof e);
-        bc_warn("could not delete table %s: %s", ctx->table, e);
+        bc_log(ctx->tg.emu ? BC_LOG_DEBUG : BC_LOG_WARN, "could not delete table %s: %s",
+               ctx->table, e);
     }
     ddb_result_free(&r);
     cJSON_Delete(req);
