@@ -44,10 +44,11 @@ static int emu_name_valid(const char *n)
 
 static cJSON *emu_ns_json(int64_t ns)
 {
-    /* Exact integers: a double cannot hold nanoseconds since the epoch. */
+    /* Decimal strings: a double cannot hold nanoseconds since the epoch, and a JSON
+     * reader that parses numbers as doubles (cJSON does) would round them. */
     char buf[32];
     snprintf(buf, sizeof buf, "%lld", (long long)ns);
-    return cJSON_CreateRaw(buf);
+    return cJSON_CreateString(buf);
 }
 
 void emu_backup_put(emu_backup *b)

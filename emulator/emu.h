@@ -11,8 +11,9 @@
  * Besides the AWS operations it answers one vendor operation, for tests and for the
  * harness's "truth" record on the embedded target:
  *   X-Amz-Target: BackcheckEmulator.DescribeBackupTruth   {"BackupArn": "..."}
- *   -> {"Model":"exact"|"aws-window","RequestNs":..., "CutNs":[per-partition ns...],
- *       "CutMinNs":..., "CutMaxNs":..., "Damage":[{"Fault":"drop","Key":{...},"Detail":".."}]}
+ *   -> {"Model":"exact"|"aws-window","RequestNs":"<ns>", "CutNs":["<ns>"...] (per partition),
+ *       "CutMinNs":"<ns>", "CutMaxNs":"<ns>", "Damage":[{"Fault":"drop","Key":{...},"Detail":".."}]}
+ * Instants are decimal strings of CLOCK_REALTIME ns (exact; read them with bc_json_ns).
  * (and the same for a point-in-time restore target table: {"TableName": "..."}).
  */
 #ifndef BC_EMU_H

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "util/clock.h"
+#include "util/jsonl.h"
 #include "util/log.h"
 
 /* How often the scheduler wakes to check op counts and the stop flag. */
@@ -63,15 +64,17 @@ static void record_truth(run_ctx *ctx, run_backup *b)
         {"RequestNs", "request_ns"}, {"CutMinNs", "cut_min_ns"}, {"CutMaxNs", "cut_max_ns"}};
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(t, nums[i][0]);
-        if (cJSON_IsNumber(v)) run_add_ns(tr, nums[i][1], (int64_t)llround(v->valuedouble));
+        long long ns;
+        if (bc_json_ns(v, &ns) == 0) run_add_ns(tr, nums[i][1], ns);
     }
-    /* Parsed through doubles: exact to about 256 ns at today's epoch. */
     cJSON *cuts = cJSON_AddArrayToObject(tr, "cut_ns");
     const cJSON *c;
     cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(t, "CutNs"))
     {
+        long long ns;
         char buf[32];
-        snprintf(buf, sizeof buf, "%lld", (long long)llround(c->valuedouble));
+        if (bc_json_ns(c, &ns)) continue;
+        snprintf(buf, sizeof buf, "%lld", ns);
         cJSON_AddItemToArray(cuts, cJSON_CreateRaw(buf));
     }
     cJSON *dmg = cJSON_AddArrayToObject(tr, "damage");

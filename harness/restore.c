@@ -214,7 +214,8 @@ static void *restore_thread(void *arg)
             const char *keys[][2] = {{"CutMinNs", "cut_min_ns"}, {"CutMaxNs", "cut_max_ns"}};
             for (int i = 0; i < 2; i++) {
                 const cJSON *v = cJSON_GetObjectItemCaseSensitive(t, keys[i][0]);
-                if (cJSON_IsNumber(v)) run_add_ns(tr, keys[i][1], (int64_t)llround(v->valuedouble));
+                long long ns;
+                if (bc_json_ns(v, &ns) == 0) run_add_ns(tr, keys[i][1], ns);
             }
             const cJSON *m = cJSON_GetObjectItemCaseSensitive(t, "Model");
             if (cJSON_IsString(m)) cJSON_AddStringToObject(tr, "model", m->valuestring);

@@ -14,8 +14,8 @@
 #include <stdio.h>
 
 typedef struct jsonl_stats {
-    long lines;           /* lines parsed and handed to the callback */
-    int partial_last;     /* 1 if the last line was incomplete and skipped */
+    long lines;       /* lines parsed and handed to the callback */
+    int partial_last; /* 1 if the last line was incomplete and skipped */
 } jsonl_stats;
 
 /* Called for each parsed line; `line` is borrowed (freed after the call). Return
@@ -27,6 +27,11 @@ typedef int (*jsonl_fn)(const cJSON *line, long lineno, void *arg);
  * an error unless `missing_ok`. */
 int jsonl_read(const char *path, int missing_ok, jsonl_fn fn, void *arg, jsonl_stats *stats,
                char *err, size_t errlen);
+
+/* Reads an instant in ns from a JSON value exactly: a decimal string ("1795614712916723675")
+ * or a number (a double holds epoch nanoseconds only to about 256 ns, so producers of
+ * instants that must compare exactly write strings or raw integers). 0 ok, -1 otherwise. */
+int bc_json_ns(const cJSON *v, long long *out);
 
 /* Appends one JSON value as a line (compact) to f. Returns 0 or -1. */
 int jsonl_write(FILE *f, const cJSON *value);

@@ -9,12 +9,22 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "util/jsonl.h"
+
 #include "test_emu_util.h"
 #include "util/clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* An instant from the truth record (decimal strings: exact nanoseconds). */
+static long long ns_of(const cJSON *t, const char *name)
+{
+    long long v = 0;
+    assert_int_equal(bc_json_ns(cJSON_GetObjectItem(t, name), &v), 0);
+    return v;
+}
 
 static const char *sget(const cJSON *o, const char *a, const char *b, const char *c)
 {
@@ -326,21 +336,22 @@ static void test_cut_models_truth(void **state)
         assert_non_null(t);
         assert_string_equal(cJSON_GetObjectItem(t, "Model")->valuestring,
                             model ? "aws-window" : "exact");
-        double req = cJSON_GetObjectItem(t, "RequestNs")->valuedouble;
+        long long req = ns_of(t, "RequestNs");
         const cJSON *cuts = cJSON_GetObjectItem(t, "CutNs");
         assert_int_equal(cJSON_GetArraySize(cuts), cfg.partitions);
         int differ = 0;
         const cJSON *c;
         cJSON_ArrayForEach(c, cuts)
         {
-            double d = c->valuedouble - req;
+            long long cv = 0;
+            assert_int_equal(bc_json_ns(c, &cv), 0);
+            double d = (double)(cv - req);
             if (!model) assert_true(d == 0);
             assert_true(d >= -200e6 - 1e3 && d <= 200e6 + 1e3);
             if (d != 0) differ++;
         }
         if (model) assert_true(differ > 0);
-        assert_true(cJSON_GetObjectItem(t, "CutMinNs")->valuedouble <=
-                    cJSON_GetObjectItem(t, "CutMaxNs")->valuedouble);
+        assert_true(ns_of(t, "CutMinNs") <= ns_of(t, "CutMaxNs"));
         assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(t, "Damage")), 0);
         assert_int_equal((int)cJSON_GetObjectItem(t, "Items")->valuedouble, 1);
         cJSON_Delete(t);
