@@ -21,6 +21,22 @@
 #define RS_SCAN_SEGMENTS 4
 #define RS_POLL_START_S 0.05
 
+/* DescribeTable's Table object (the caller owns it), or NULL: recorded on restore and
+ * source records as "description" so the schema checker can compare key schemas, indexes
+ * and billing of the restored table with the source's. */
+static cJSON *describe_table(ddb_client *c, const char *table)
+{
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddStringToObject(req, "TableName", table);
+    ddb_result r;
+    ddb_call(c, "DescribeTable", req, &r);
+    cJSON_Delete(req);
+    cJSON *t = NULL;
+    if (r.err == DDB_OK && r.body) t = cJSON_DetachItemFromObjectCaseSensitive(r.body, "Table");
+    ddb_result_free(&r);
+    return t;
+}
+
 int rs_wait_table_active(run_ctx *ctx, ddb_client *c, const char *table, double deadline_s,
                          int64_t *active_ns, char *msg, size_t n)
 {
@@ -206,6 +222,8 @@ static void *restore_thread(void *arg)
         goto done;
     }
     run_add_ns(l, "active_ns", active_ns);
+    cJSON *desc = describe_table(c, table);
+    if (desc) cJSON_AddItemToObject(l, "description", desc);
     if (rs->kind == SC_RESTORE_PITR && ctx->tg.emu) {
         char e[256];
         cJSON *t = run_truth(&ctx->tg.cfg, "TableName", table, e, sizeof e);
@@ -283,6 +301,12 @@ int rs_scan_source(run_ctx *ctx)
     long items = 0;
     double rcu = 0, secs = 0;
     char msg[400];
+    ddb_client *c = ddb_client_new(&ctx->tg.cfg);
+    if (c) {
+        cJSON *desc = describe_table(c, ctx->table);
+        if (desc) cJSON_AddItemToObject(l, "description", desc);
+        ddb_client_free(c);
+    }
     int rc = scan_to_file(ctx, ctx->table, "source", &items, &rcu, &secs, msg, sizeof msg);
     if (rc == 0) {
         cJSON_AddStringToObject(l, "status", "ACTIVE");
