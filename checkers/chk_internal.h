@@ -71,6 +71,30 @@ typedef struct chk_key {
     uint8_t pad;
 } chk_key;
 
+/* Keys shaped "<prefix>/<worker>/<n>" (every workload's keys, docs/formats.md) are also
+ * found through a direct index per (prefix, worker) indexed by n: one 4-byte load in a
+ * table about 4 bytes per key, where hashing the name and probing a table of 8-byte slots
+ * and the name itself costs two cache misses once the keys outgrow the cache. The index
+ * is a cache in front of the hash table, which holds every key: a key not in the index
+ * (another shape, an n far beyond its lane, the index at its size limit) is still found. */
+#define CHK_KIDX_MAX_PREFIXES 16      /* distinct prefixes indexed; others use the hash */
+#define CHK_KIDX_PREFIX_MAX 32        /* longest prefix indexed */
+#define CHK_KIDX_MAX_WORKER 65535     /* highest worker number indexed */
+#define CHK_KIDX_N_SLACK 1024         /* a lane grows to n only while n < 2 * its keys + this */
+#define CHK_KIDX_RESOLVED 0x80000000u /* entry flag: the key's workload is known */
+
+typedef struct chk_kidx_lane {
+    uint32_t *ids; /* ids[n] = key id + 1 (| CHK_KIDX_RESOLVED), 0 = not cached */
+    uint32_t cap, n;
+} chk_kidx_lane;
+
+typedef struct chk_kidx_prefix {
+    char name[CHK_KIDX_PREFIX_MAX];
+    uint32_t len;
+    chk_kidx_lane *lanes; /* by worker */
+    uint32_t nlanes;
+} chk_kidx_prefix;
+
 typedef struct chk_keytab {
     chk_key *keys;
     uint32_t nkeys, capkeys;
@@ -78,6 +102,9 @@ typedef struct chk_keytab {
     uint32_t nslots; /* power of two */
     char *arena;
     size_t arena_len, arena_cap;
+    chk_kidx_prefix kidx[CHK_KIDX_MAX_PREFIXES];
+    int nkidx;
+    size_t kidx_bytes; /* lanes and lane tables, bounded by 16 bytes per key + 1 MiB */
 } chk_keytab;
 
 typedef struct chk_workload {
@@ -229,6 +256,9 @@ int chk_keytab_init(chk_keytab *kt);
 void chk_keytab_free(chk_keytab *kt);
 /* Interns (adds when absent) s[0..len). Returns the id or -1 when out of memory. */
 int64_t chk_key_intern(chk_keytab *kt, const char *s, size_t len);
+/* chk_key_intern for a write of workload wl: also records wl as the key's workload when
+ * it has none yet (chk_key.wl). */
+int64_t chk_key_intern_wl(chk_keytab *kt, const char *s, size_t len, int wl);
 /* Looks s up; -1 when absent. */
 int64_t chk_key_lookup(const chk_keytab *kt, const char *s, size_t len);
 static inline const char *chk_key_name(const chk_keytab *kt, uint32_t k)

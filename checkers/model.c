@@ -39,6 +39,11 @@ int chk_keytab_init(chk_keytab *kt)
 
 void chk_keytab_free(chk_keytab *kt)
 {
+    for (int i = 0; i < kt->nkidx; i++) {
+        for (uint32_t w = 0; w < kt->kidx[i].nlanes; w++)
+            free(kt->kidx[i].lanes[w].ids);
+        free(kt->kidx[i].lanes);
+    }
     free(kt->keys);
     free(kt->slots);
     free(kt->arena);
@@ -76,8 +81,110 @@ static inline uint32_t slot_id(const chk_keytab *kt, uint64_t slot)
     return id;
 }
 
+/* ---- the (prefix, worker, n) index (chk_internal.h) */
+
+/* Splits "<prefix>/<worker>/<n>" with both numbers in canonical decimal (no sign, no
+ * leading zero), so that each such name maps to exactly one (prefix, worker, n). */
+static inline int kidx_parse(const char *s, size_t len, size_t *plen, uint32_t *worker, uint32_t *n)
+{
+    const char *e = s + len, *q = s;
+    size_t lim = len < CHK_KIDX_PREFIX_MAX ? len : CHK_KIDX_PREFIX_MAX;
+    while ((size_t)(q - s) < lim && *q != '/')
+        q++;
+    if (q == s || q >= e || *q != '/') return -1;
+    *plen = (size_t)(q - s);
+    q++;
+    uint32_t w = 0;
+    const char *d = q;
+    while (q < e && *q >= '0' && *q <= '9' && q - d < 6)
+        w = w * 10 + (uint32_t)(*q++ - '0');
+    if (q == d || q >= e || *q != '/' || (*d == '0' && q - d > 1) || w > CHK_KIDX_MAX_WORKER)
+        return -1;
+    q++;
+    uint64_t v = 0;
+    d = q;
+    while (q < e && *q >= '0' && *q <= '9' && q - d < 10)
+        v = v * 10 + (uint64_t)(*q++ - '0');
+    if (q == d || q != e || (*d == '0' && q - d > 1) || v >= CHK_KIDX_RESOLVED) return -1;
+    *worker = w;
+    *n = (uint32_t)v;
+    return 0;
+}
+
+static inline int kidx_prefix(const chk_keytab *kt, const char *s, size_t plen)
+{
+    for (int i = 0; i < kt->nkidx; i++)
+        if (kt->kidx[i].len == plen && memcmp(kt->kidx[i].name, s, plen) == 0) return i;
+    return -1;
+}
+
+/* The index entry of (prefix, worker, n), or NULL when not cached. */
+static inline uint32_t *kidx_find(const chk_keytab *kt, const char *s, size_t len)
+{
+    size_t plen;
+    uint32_t w, n;
+    if (kidx_parse(s, len, &plen, &w, &n)) return NULL;
+    int pi = kidx_prefix(kt, s, plen);
+    if (pi < 0) return NULL;
+    const chk_kidx_prefix *px = &kt->kidx[pi];
+    if (w >= px->nlanes || n >= px->lanes[w].cap || !px->lanes[w].ids[n]) return NULL;
+    return &px->lanes[w].ids[n];
+}
+
+/* Caches key id under its (prefix, worker, n) when the shape fits and the lane may grow
+ * that far; silently does nothing otherwise (the hash table still has the key). */
+static void kidx_add(chk_keytab *kt, const char *s, size_t len, uint32_t id, uint32_t flags)
+{
+    size_t plen;
+    uint32_t w, n;
+    if (id + 1 >= CHK_KIDX_RESOLVED || kidx_parse(s, len, &plen, &w, &n)) return;
+    /* Bound: lanes and lane tables at most 16 bytes per key plus 1 MiB. */
+    size_t budget = (size_t)kt->nkeys * 16 + (1u << 20);
+    int pi = kidx_prefix(kt, s, plen);
+    if (pi < 0) {
+        if (kt->nkidx == CHK_KIDX_MAX_PREFIXES) return;
+        pi = kt->nkidx++;
+        memset(&kt->kidx[pi], 0, sizeof kt->kidx[pi]);
+        memcpy(kt->kidx[pi].name, s, plen);
+        kt->kidx[pi].len = (uint32_t)plen;
+    }
+    chk_kidx_prefix *px = &kt->kidx[pi];
+    if (w >= px->nlanes) {
+        uint32_t nl = px->nlanes ? px->nlanes : 16;
+        while (nl <= w)
+            nl *= 2;
+        size_t more = (size_t)(nl - px->nlanes) * sizeof *px->lanes;
+        if (kt->kidx_bytes + more > budget) return;
+        chk_kidx_lane *lanes = realloc(px->lanes, nl * sizeof *lanes);
+        if (!lanes) return;
+        memset(lanes + px->nlanes, 0, more);
+        px->lanes = lanes;
+        px->nlanes = nl;
+        kt->kidx_bytes += more;
+    }
+    chk_kidx_lane *ln = &px->lanes[w];
+    if (n >= ln->cap) {
+        if ((uint64_t)n >= 2 * (uint64_t)ln->n + CHK_KIDX_N_SLACK) return;
+        uint32_t nc = ln->cap ? ln->cap : 64;
+        while (nc <= n)
+            nc *= 2;
+        size_t more = (size_t)(nc - ln->cap) * sizeof *ln->ids;
+        if (kt->kidx_bytes + more > budget) return;
+        uint32_t *ids = realloc(ln->ids, nc * sizeof *ids);
+        if (!ids) return;
+        memset(ids + ln->cap, 0, more);
+        ln->ids = ids;
+        ln->cap = nc;
+        kt->kidx_bytes += more;
+    }
+    if (!ln->ids[n]) ln->n++;
+    ln->ids[n] = (id + 1) | flags;
+}
+
 int64_t chk_key_lookup(const chk_keytab *kt, const char *s, size_t len)
 {
+    const uint32_t *e = kidx_find(kt, s, len);
+    if (e) return (*e & ~CHK_KIDX_RESOLVED) - 1;
     uint64_t h = key_hash(s, len);
     uint32_t mask = kt->nslots - 1, i = (uint32_t)h & mask, tag = (uint32_t)(h >> 32);
     for (;;) {
@@ -150,6 +257,23 @@ int64_t chk_key_intern(chk_keytab *kt, const char *s, size_t len)
     kt->slots[i] = (uint64_t)tag << 32 | off;
     /* Keep the load factor at most 1/2 so probes stay short. */
     if ((uint64_t)kt->nkeys * 2 > kt->nslots && keytab_grow(kt)) return -1;
+    return id;
+}
+
+int64_t chk_key_intern_wl(chk_keytab *kt, const char *s, size_t len, int wl)
+{
+    uint32_t *e = kidx_find(kt, s, len);
+    if (e && (*e & CHK_KIDX_RESOLVED)) return (*e & ~CHK_KIDX_RESOLVED) - 1;
+    int64_t id = e ? (int64_t)(*e - 1) : chk_key_intern(kt, s, len);
+    if (id < 0) return -1;
+    chk_key *key = &kt->keys[id];
+    if (key->wl < 0) key->wl = (int16_t)wl;
+    /* Once the key's workload is known, later writes need not touch its record. */
+    uint32_t flags = key->wl >= 0 ? CHK_KIDX_RESOLVED : 0;
+    if (e)
+        *e |= flags;
+    else
+        kidx_add(kt, s, len, (uint32_t)id, flags);
     return id;
 }
 
@@ -394,7 +518,7 @@ static int add_op(chk_run *run, const chk_scan_op *op, char *err, size_t errlen)
     if (op->seq + 1 > run->max_seq[op->worker]) run->max_seq[op->worker] = op->seq + 1;
     for (int i = 0; i < op->nwrites; i++) {
         const chk_scan_write *sw = &op->writes[i];
-        int64_t k = chk_key_intern(&run->kt, sw->k, sw->klen);
+        int64_t k = chk_key_intern_wl(&run->kt, sw->k, sw->klen, op->wl);
         if (k < 0) {
             snprintf(err, errlen, "history: out of memory for keys");
             return -1;
@@ -423,9 +547,6 @@ static int add_op(chk_run *run, const chk_scan_op *op, char *err, size_t errlen)
         w->status = (uint8_t)(sw->status >= 0 ? sw->status : op->outcome);
         w->flags = (uint8_t)((op->txn ? CHK_WF_TXN : 0) | (i == 0 ? CHK_WF_GROUP_START : 0));
         w->pad = 0;
-        chk_key *key = &run->kt.keys[k];
-        key->count++;
-        if (key->wl < 0) key->wl = (int16_t)op->wl;
     }
     return 0;
 }
@@ -481,65 +602,88 @@ static int cmp_pair(const void *a, const void *b)
     return x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : (x[1] < y[1] ? -1 : x[1] > y[1]);
 }
 
-/* Orders each key's writes by write id: a counting sort by key (O(n)), then each key's
- * run, already in order in a journal written by one worker per key, is verified and only
- * sorted when it is not. */
+/* Orders each key's writes by write id: a counting sort by key (O(n)). A key's writes
+ * come from one worker in a well-formed journal and are then already in write-id order;
+ * that is verified while they are placed, and only the keys whose writes are not are
+ * sorted. The per-key counters live in compact temporary arrays rather than in the key
+ * records, so that the passes over every write touch 4 or 8 bytes per key at random. */
 static int build_order(chk_run *run, char *err, size_t errlen)
 {
     size_t nw = run->nw;
+    uint32_t nk = run->kt.nkeys;
     run->order = malloc((nw ? nw : 1) * sizeof *run->order);
     run->pos = malloc((nw ? nw : 1) * sizeof *run->pos);
-    if (!run->order || !run->pos) {
+    uint32_t *cur = calloc(nk ? nk : 1, sizeof *cur);
+    uint64_t *lastwid = malloc((nk ? nk : 1) * sizeof *lastwid);
+    uint8_t *kst = calloc(nk ? nk : 1, 1); /* per key: 1 multi-worker, 2 unsorted */
+    if (!run->order || !run->pos || !cur || !lastwid || !kst) {
+        free(cur);
+        free(lastwid);
+        free(kst);
         snprintf(err, errlen, "history: out of memory for the key index");
         return -1;
     }
+    for (size_t i = 0; i < nw; i++)
+        cur[run->w[i].key]++;
     uint32_t acc = 0;
-    for (uint32_t k = 0; k < run->kt.nkeys; k++) {
-        run->kt.keys[k].start = acc;
-        acc += run->kt.keys[k].count;
-        run->kt.keys[k].count = 0; /* refilled below */
-    }
-    for (size_t i = 0; i < nw; i++) {
-        chk_key *k = &run->kt.keys[run->w[i].key];
-        run->order[k->start + k->count++] = (uint32_t)i;
+    for (uint32_t k = 0; k < nk; k++) {
+        chk_key *key = &run->kt.keys[k];
+        key->start = acc;
+        key->count = cur[k];
+        cur[k] = acc;
+        acc += key->count;
     }
     long multi = 0, dups = 0;
+    for (size_t i = 0; i < nw; i++) {
+        uint32_t k = run->w[i].key, p = cur[k]++;
+        uint64_t wid = run->w[i].wid;
+        run->order[p] = (uint32_t)i;
+        if (p != run->kt.keys[k].start) {
+            uint64_t prev = lastwid[k];
+            if (prev > wid) kst[k] |= 2;
+            if (CHK_WID_WORKER(prev) != CHK_WID_WORKER(wid)) kst[k] |= 1;
+            if (prev == wid) dups++; /* exact while the key is in order; recounted if not */
+            run->pos[i] = p - run->kt.keys[k].start;
+        } else {
+            run->pos[i] = 0;
+        }
+        lastwid[k] = wid;
+    }
+    free(cur);
+    free(lastwid);
     uint64_t *tmp = NULL;
     size_t tmpcap = 0;
-    for (uint32_t k = 0; k < run->kt.nkeys; k++) {
+    for (uint32_t k = 0; k < nk; k++) {
         chk_key *key = &run->kt.keys[k];
+        if (kst[k] & 1) key->multi = 1;
+        multi += key->multi;
+        if (!(kst[k] & 2)) continue;
         uint32_t *o = run->order + key->start;
-        int sorted = 1;
-        for (uint32_t i = 1; i < key->count; i++) {
-            uint64_t a = run->w[o[i - 1]].wid, b = run->w[o[i]].wid;
-            if (a > b) sorted = 0;
-            if (CHK_WID_WORKER(a) != CHK_WID_WORKER(b)) key->multi = 1;
-        }
-        if (!sorted) {
-            if (tmpcap < key->count) {
-                free(tmp);
-                tmpcap = key->count;
-                tmp = malloc(tmpcap * 2 * sizeof *tmp);
-                if (!tmp) {
-                    snprintf(err, errlen, "history: out of memory");
-                    return -1;
-                }
+        for (uint32_t i = 1; i < key->count; i++)
+            if (run->w[o[i - 1]].wid == run->w[o[i]].wid) dups--;
+        if (tmpcap < key->count) {
+            free(tmp);
+            tmpcap = key->count;
+            tmp = malloc(tmpcap * 2 * sizeof *tmp);
+            if (!tmp) {
+                free(kst);
+                snprintf(err, errlen, "history: out of memory");
+                return -1;
             }
-            for (uint32_t i = 0; i < key->count; i++) {
-                tmp[2 * i] = run->w[o[i]].wid;
-                tmp[2 * i + 1] = o[i];
-            }
-            qsort(tmp, key->count, 2 * sizeof *tmp, cmp_pair);
-            for (uint32_t i = 0; i < key->count; i++)
-                o[i] = (uint32_t)tmp[2 * i + 1];
         }
         for (uint32_t i = 0; i < key->count; i++) {
+            tmp[2 * i] = run->w[o[i]].wid;
+            tmp[2 * i + 1] = o[i];
+        }
+        qsort(tmp, key->count, 2 * sizeof *tmp, cmp_pair);
+        for (uint32_t i = 0; i < key->count; i++) {
+            o[i] = (uint32_t)tmp[2 * i + 1];
             run->pos[o[i]] = i;
             if (i && run->w[o[i - 1]].wid == run->w[o[i]].wid) dups++;
         }
-        multi += key->multi;
     }
     free(tmp);
+    free(kst);
     if (multi)
         chk_run_note(run,
                      "%ld keys were written by more than one worker; their order is taken "

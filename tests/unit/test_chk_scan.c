@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "checkers/chk_internal.h"
@@ -99,6 +100,52 @@ static void test_escapes_go_to_the_general_path(void **state)
     chk_scan_op_free(&a);
 }
 
+/* Keys are one name each whichever path finds them: names that read as the same
+ * (prefix, worker, n) but are spelled differently stay distinct keys, and the workload
+ * of a key is the first one known. */
+static void test_key_table(void **state)
+{
+    (void)state;
+    chk_keytab kt;
+    assert_int_equal(chk_keytab_init(&kt), 0);
+    static const char *const names[] = {
+        "reg/3/12", "reg/3/012",        "reg/03/12", "reg/3/12/",     "reg/3/",  "reg//12",
+        "/3/12",    "reg/3/4294967296", "bank/3/12", "reg/3/2000000", "reg/3/0", "x"};
+    enum { N = sizeof names / sizeof names[0] };
+    int64_t ids[N];
+    for (int round = 0; round < 3; round++)
+        for (int i = 0; i < N; i++) {
+            int64_t id = chk_key_intern_wl(&kt, names[i], strlen(names[i]), round == 0 ? -1 : i);
+            if (round == 0)
+                ids[i] = id;
+            else
+                assert_true(id == ids[i]);
+        }
+    for (int i = 0; i < N; i++) {
+        assert_true(ids[i] == i); /* first-seen order */
+        assert_true(chk_key_lookup(&kt, names[i], strlen(names[i])) == i);
+        assert_string_equal(chk_key_name(&kt, (uint32_t)i), names[i]);
+        assert_int_equal(kt.keys[i].wl, i); /* set by the first write that knew it */
+    }
+    assert_true(chk_key_lookup(&kt, "reg/3/13", 8) == -1);
+    /* Many keys of one lane, met in a scattered order, then all found again. */
+    char buf[64];
+    for (uint32_t j = 0; j < 50000; j++) {
+        uint32_t n = (j * 7919u) % 50000u;
+        int len = snprintf(buf, sizeof buf, "w/5/%u", n);
+        assert_true(chk_key_intern_wl(&kt, buf, (size_t)len, 1) == N + (int64_t)j);
+    }
+    for (uint32_t j = 0; j < 50000; j++) {
+        uint32_t n = (j * 7919u) % 50000u;
+        int len = snprintf(buf, sizeof buf, "w/5/%u", n);
+        assert_true(chk_key_lookup(&kt, buf, (size_t)len) == N + (int64_t)j);
+        assert_true(chk_key_intern_wl(&kt, buf, (size_t)len, 2) == N + (int64_t)j);
+        assert_int_equal(kt.keys[N + j].wl, 1);
+    }
+    assert_int_equal(kt.nkeys, N + 50000);
+    chk_keytab_free(&kt);
+}
+
 static void test_items(void **state)
 {
     (void)state;
@@ -156,6 +203,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fast_and_general_paths_agree),
         cmocka_unit_test(test_escapes_go_to_the_general_path),
+        cmocka_unit_test(test_key_table),
         cmocka_unit_test(test_items),
         cmocka_unit_test(test_wids_and_exact_integers),
     };
