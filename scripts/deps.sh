@@ -9,11 +9,11 @@
 # Installs only what is missing (dpkg-query decides), as root or through sudo.
 set -euo pipefail
 
-pkgs=(gcc make cmake pkg-config libcurl4-openssl-dev libssl-dev libcjson-dev
+pkgs=(gcc libc6-dev make cmake pkg-config libcurl4-openssl-dev libssl-dev libcjson-dev
       libmicrohttpd-dev libcmocka-dev zlib1g-dev)
 for arg in "$@"; do
   case "$arg" in
-    --test) pkgs+=(wrk libxml2-utils python3-jsonschema clang libclang-rt-14-dev procps) ;;
+    --test) pkgs+=(python3 python3-jsonschema curl wrk libxml2-utils clang libclang-rt-14-dev procps) ;;
     --browser) pkgs+=(chromium) ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "deps.sh: unknown option '$arg' (see --help)" >&2; exit 2 ;;
