@@ -383,6 +383,10 @@ typedef struct fs {
     const char *s, *e;
 } fs;
 
+/* The scanner's helpers are small and called per member of every line: inlined, the
+ * cursor stays in registers instead of going through memory on each call. */
+#define FS_INLINE static inline __attribute__((always_inline))
+
 static inline void fs_ws(fs *p)
 {
     while (p->s < p->e && (*p->s == ' ' || *p->s == '\t'))
@@ -391,11 +395,29 @@ static inline void fs_ws(fs *p)
 
 /* A string without escapes: returns 1 and its bounds, 0 when it has escapes (general path),
  * -1 when malformed. */
-static inline int fs_str(fs *p, const char **out, size_t *len)
+FS_INLINE int fs_str(fs *p, const char **out, size_t *len)
 {
     if (p->s >= p->e || *p->s != '"') return -1;
     const char *start = ++p->s, *q = start;
-    /* A byte loop: the strings are short, where a libc call costs more than the scan. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* Eight bytes at a time while they hold neither a quote nor a backslash (the strings
+     * are short, where a libc call costs more than the scan): a byte equal to c is a zero
+     * byte of v ^ c*0x01..; the lowest flagged byte is exact. */
+    while (p->e - q >= 8) {
+        uint64_t v, a, b;
+        memcpy(&v, q, 8);
+        a = v ^ 0x2222222222222222ULL;
+        b = v ^ 0x5C5C5C5C5C5C5C5CULL;
+        a = (a - 0x0101010101010101ULL) & ~a;
+        b = (b - 0x0101010101010101ULL) & ~b;
+        uint64_t m = (a | b) & 0x8080808080808080ULL;
+        if (m) {
+            q += __builtin_ctzll(m) / 8;
+            break;
+        }
+        q += 8;
+    }
+#endif
     while (q < p->e && *q != '"') {
         if (*q == '\\') return 0;
         q++;
@@ -407,22 +429,52 @@ static inline int fs_str(fs *p, const char **out, size_t *len)
     return 1;
 }
 
-static inline int fs_int(fs *p, int64_t *out)
+/* Eight ASCII digits at s as their value, or -1 when any of them is not a digit (SWAR:
+ * one load, a digit test and three multiplies instead of eight dependent steps; the
+ * nanosecond instants are 19 digits each). */
+FS_INLINE int64_t digits8(const char *s)
 {
+    uint64_t v;
+    memcpy(&v, s, 8);
+    if (((v & 0xF0F0F0F0F0F0F0F0ULL) |
+         (((v + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) >> 4)) != 0x3333333333333333ULL)
+        return -1;
+    v -= 0x3030303030303030ULL;
+    /* Little-endian: the first digit is the lowest byte. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    v = (v * 10) + (v >> 8);
+    v = (((v & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+         (((v >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
+        32;
+    return (int64_t)v;
+}
+
+FS_INLINE int fs_int(fs *p, int64_t *out)
+{
+    const char *q = p->s, *e = p->e;
     int neg = 0;
     uint64_t v = 0;
-    if (p->s < p->e && *p->s == '-') {
+    if (q < e && *q == '-') {
         neg = 1;
-        p->s++;
+        q++;
     }
-    const char *start = p->s;
-    while (p->s < p->e && *p->s >= '0' && *p->s <= '9') {
-        v = v * 10 + (uint64_t)(*p->s - '0');
-        p->s++;
+    const char *start = q;
+    /* At most two blocks of eight (16 digits), so v cannot wrap before the length check. */
+    for (int b = 0; b < 2 && e - q >= 8; b++) {
+        int64_t d = digits8(q);
+        if (d < 0) break;
+        v = v * 100000000ULL + (uint64_t)d;
+        q += 8;
     }
-    if (p->s == start || p->s - start > 19) return -1;
-    if (p->s < p->e && (*p->s == '.' || *p->s == 'e' || *p->s == 'E'))
-        return 0; /* not an integer: general path */
+    while (q < e && *q >= '0' && *q <= '9') {
+        v = v * 10 + (uint64_t)(*q - '0');
+        q++;
+    }
+    p->s = q;
+    if (q == start || q - start > 19) return -1;
+    if (q < e && (*q == '.' || *q == 'e' || *q == 'E')) return 0; /* not an integer: general path */
     *out = neg ? -(int64_t)v : (int64_t)v;
     return 1;
 }
@@ -691,7 +743,144 @@ static int fs_tries(fs *p, chk_scan_op *op)
     return 1;
 }
 
+/* ---------------------------------------------------------------- journal-order path */
+
+/* Whether s[0..n) equals lit[0..n): word compares the compiler unrolls for a constant n,
+ * where a libc memcmp call per member name would cost more than the compare. */
+FS_INLINE int lit_eq(const char *s, const char *lit, size_t n)
+{
+    uint64_t a, b;
+    uint32_t c, d;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&a, s + i, 8);
+            memcpy(&b, lit + i, 8);
+            if (a != b) return 0;
+        }
+        /* The last eight bytes, overlapping the previous word when n is not a multiple. */
+        memcpy(&a, s + n - 8, 8);
+        memcpy(&b, lit + n - 8, 8);
+        return a == b;
+    }
+    if (n >= 4) {
+        memcpy(&c, s, 4);
+        memcpy(&d, lit, 4);
+        if (c != d) return 0;
+        memcpy(&c, s + n - 4, 4);
+        memcpy(&d, lit + n - 4, 4);
+        return c == d;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != lit[i]) return 0;
+    return 1;
+}
+
+/* Consumes the literal at p->s; 0 when the text differs. */
+#define FS_LIT(p, lit)                                                                             \
+    ((size_t)((p)->e - (p)->s) >= sizeof(lit) - 1 && lit_eq((p)->s, lit, sizeof(lit) - 1)          \
+         ? ((p)->s += sizeof(lit) - 1, 1)                                                          \
+         : 0)
+
+/* A JSON string or null, as sbuf_str in harness/history.c writes it. 1 string, 2 null,
+ * 0 anything else (escapes included). */
+FS_INLINE int fs_str_or_null(fs *p, const char **out, size_t *len)
+{
+    if (p->s < p->e && *p->s == 'n') return FS_LIT(p, "null") ? 2 : 0;
+    return fs_str(p, out, len) == 1 ? 1 : 0;
+}
+
+/* "ok", "fail" or "info" followed by the closing quote; -1 otherwise. */
+FS_INLINE int fs_outcome_q(fs *p)
+{
+    if (FS_LIT(p, "ok\"")) return CHK_O_OK;
+    if (FS_LIT(p, "fail\"")) return CHK_O_FAIL;
+    if (FS_LIT(p, "info\"")) return CHK_O_INFO;
+    return -1;
+}
+
+FS_INLINE int fs_wkind_q(fs *p)
+{
+    if (FS_LIT(p, "update\"")) return CHK_W_UPDATE;
+    if (FS_LIT(p, "put\"")) return CHK_W_PUT;
+    if (FS_LIT(p, "append\"")) return CHK_W_APPEND;
+    if (FS_LIT(p, "delete\"")) return CHK_W_DELETE;
+    if (FS_LIT(p, "add\"")) return CHK_W_ADD;
+    return -1;
+}
+
+/* The op line exactly as harness/history.c (serialize_op) writes it: members in its fixed
+ * order, no whitespace. Every value goes through the same readers as the member-by-member
+ * path, so a line accepted here yields the same op; any difference in shape (another
+ * member order, whitespace, escapes, "tries", "resubmits") answers 0 and the
+ * member-by-member path reads the line. Most of the scan is then literal compares instead
+ * of reading and dispatching on each member name. */
+int chk_scan_op_journal(const char *line, size_t len, chk_scan_op *op)
+{
+    fs p = {line, line + len};
+    const char *sv;
+    size_t sl;
+    int64_t iv;
+    if (!FS_LIT(&p, "{\"type\":\"op\",\"w\":")) return 0;
+    op_reset(op);
+    memcpy(op->type, "op", 3);
+    op->is_op = 1;
+    if (fs_int(&p, &iv) != 1 || iv < 0 || iv > CHK_WID_MAX_WORKER) return 0;
+    op->worker = (int)iv;
+    if (!FS_LIT(&p, ",\"s\":") || fs_int(&p, &iv) != 1 || iv < 0 || (uint64_t)iv > CHK_WID_SEQ_MASK)
+        return 0;
+    op->seq = (uint64_t)iv;
+    if (!FS_LIT(&p, ",\"wl\":") || !fs_str_or_null(&p, &sv, &sl)) return 0;
+    if (!FS_LIT(&p, ",\"wi\":") || fs_int(&p, &iv) != 1) return 0;
+    op->wl = (int)iv;
+    if (!FS_LIT(&p, ",\"f\":") || !fs_str_or_null(&p, &sv, &sl)) return 0;
+    if (!FS_LIT(&p, ",\"intended_ns\":") || fs_int(&p, &op->intended_ns) != 1) return 0;
+    if (!FS_LIT(&p, ",\"invoke_ns\":") || fs_int(&p, &op->invoke_ns) != 1) return 0;
+    if (!FS_LIT(&p, ",\"complete_ns\":") || fs_int(&p, &op->complete_ns) != 1) return 0;
+    if (!FS_LIT(&p, ",\"mono_ns\":") || fs_int(&p, &iv) != 1) return 0;
+    if (!FS_LIT(&p, ",\"outcome\":\"") || (op->outcome = fs_outcome_q(&p)) < 0) return 0;
+    if (!FS_LIT(&p, ",\"err\":")) return 0;
+    int r = fs_str_or_null(&p, &sv, &sl);
+    if (!r) return 0;
+    if (r == 1) {
+        op->has_err = 1;
+        op->throttled = chk_is_throttle_name(sv, sl);
+    }
+    if (!FS_LIT(&p, ",\"attempts\":") || fs_int(&p, &iv) != 1) return 0;
+    op->attempts = (int)iv;
+    if (!FS_LIT(&p, ",\"wcu\":") || fs_num(&p, &op->wcu) != 1) return 0;
+    if (!FS_LIT(&p, ",\"rcu\":") || fs_num(&p, &op->rcu) != 1) return 0;
+    if (FS_LIT(&p, ",\"txn\":true")) op->txn = 1;
+    if (!FS_LIT(&p, ",\"writes\":[")) return 0;
+    if (!FS_LIT(&p, "]")) {
+        for (;;) {
+            if (op_push_write(op)) return 0;
+            chk_scan_write *w = &op->writes[op->nwrites - 1];
+            if (!FS_LIT(&p, "{\"k\":") || fs_str(&p, &w->k, &w->klen) != 1) return 0;
+            if (!FS_LIT(&p, ",\"wid\":") || fs_str(&p, &sv, &sl) != 1 ||
+                chk_parse_wid(sv, sl, &w->wid))
+                return 0;
+            if (!FS_LIT(&p, ",\"op\":\"") || (w->kind = fs_wkind_q(&p)) < 0) return 0;
+            if (FS_LIT(&p, ",\"ver\":") && fs_int(&p, &w->ver) != 1) return 0;
+            if (FS_LIT(&p, ",\"delta\":") && fs_int(&p, &w->delta) != 1) return 0;
+            if (FS_LIT(&p, ",\"st\":\"") && (w->status = fs_outcome_q(&p)) < 0) return 0;
+            if (!FS_LIT(&p, "}")) return 0;
+            if (FS_LIT(&p, ",")) continue;
+            if (FS_LIT(&p, "]")) break;
+            return 0;
+        }
+    }
+    if (!FS_LIT(&p, "}") || p.s != p.e) return 0;
+    if (op->intended_ns == 0) op->intended_ns = op->invoke_ns;
+    return 1;
+}
+
 int chk_scan_op_fast(const char *line, size_t len, chk_scan_op *op)
+{
+    if (chk_scan_op_journal(line, len, op)) return 1;
+    return chk_scan_op_members(line, len, op);
+}
+
+int chk_scan_op_members(const char *line, size_t len, chk_scan_op *op)
 {
     fs p = {line, line + len};
     op_reset(op);

@@ -100,6 +100,125 @@ static void test_escapes_go_to_the_general_path(void **state)
     chk_scan_op_free(&a);
 }
 
+/* Every field chk_scan_op fills, compared exactly. */
+static void assert_same_op_fields(const chk_scan_op *a, const chk_scan_op *b)
+{
+    assert_int_equal(a->is_op, b->is_op);
+    assert_string_equal(a->type, b->type);
+    assert_int_equal(a->worker, b->worker);
+    assert_true(a->seq == b->seq);
+    assert_int_equal(a->wl, b->wl);
+    assert_true(a->intended_ns == b->intended_ns);
+    assert_true(a->invoke_ns == b->invoke_ns);
+    assert_true(a->complete_ns == b->complete_ns);
+    assert_int_equal(a->outcome, b->outcome);
+    assert_int_equal(a->attempts, b->attempts);
+    assert_int_equal(a->throttled, b->throttled);
+    assert_int_equal(a->has_err, b->has_err);
+    assert_true(a->wcu == b->wcu);
+    assert_true(a->rcu == b->rcu);
+    assert_int_equal(a->txn, b->txn);
+    assert_int_equal(a->nwrites, b->nwrites);
+    for (int i = 0; i < a->nwrites; i++) {
+        assert_int_equal(a->writes[i].klen, b->writes[i].klen);
+        assert_memory_equal(a->writes[i].k, b->writes[i].k, a->writes[i].klen);
+        assert_true(a->writes[i].wid == b->writes[i].wid);
+        assert_int_equal(a->writes[i].kind, b->writes[i].kind);
+        assert_int_equal(a->writes[i].status, b->writes[i].status);
+        assert_true(a->writes[i].ver == b->writes[i].ver);
+        assert_true(a->writes[i].delta == b->writes[i].delta);
+    }
+}
+
+/* Lines as harness/history.c writes them: the journal-order path must take each one and
+ * read it exactly as the member-by-member path does. */
+static const char *const JOURNAL_LINES[] = {
+    "{\"type\":\"op\",\"w\":3,\"s\":17,\"wl\":\"register\",\"wi\":1,\"f\":\"update\","
+    "\"intended_ns\":1700000000123456789,\"invoke_ns\":1700000000123456790,"
+    "\"complete_ns\":1700000000223456791,\"mono_ns\":100000001,\"outcome\":\"ok\",\"err\":null,"
+    "\"attempts\":1,\"wcu\":1.5,\"rcu\":0,\"writes\":[{\"k\":\"reg/3/12\",\"wid\":\"3.17\","
+    "\"op\":\"update\",\"ver\":5}]}",
+    /* intended_ns 0 falls back to invoke_ns; err names throttling; txn with statuses */
+    "{\"type\":\"op\",\"w\":0,\"s\":1,\"wl\":\"bank\",\"wi\":2,\"f\":\"transfer\","
+    "\"intended_ns\":0,\"invoke_ns\":10,\"complete_ns\":20,\"mono_ns\":10,\"outcome\":\"info\","
+    "\"err\":\"ThrottlingException\",\"attempts\":1,\"wcu\":4,\"rcu\":0.5,\"txn\":true,"
+    "\"writes\":[{\"k\":\"acct/0/1\",\"wid\":\"0.1\",\"op\":\"add\",\"delta\":-7,\"st\":\"ok\"},"
+    "{\"k\":\"acct/0/2\",\"wid\":\"0.1\",\"op\":\"add\",\"delta\":7,\"st\":\"fail\"}]}",
+    /* no writes, null workload and function, an error that is not throttling */
+    "{\"type\":\"op\",\"w\":12,\"s\":99,\"wl\":null,\"wi\":-1,\"f\":null,\"intended_ns\":5,"
+    "\"invoke_ns\":6,\"complete_ns\":7,\"mono_ns\":1,\"outcome\":\"fail\","
+    "\"err\":\"ConditionalCheckFailedException\",\"attempts\":1,\"wcu\":0,\"rcu\":0,"
+    "\"writes\":[]}",
+    /* put, append, delete */
+    "{\"type\":\"op\",\"w\":1,\"s\":2,\"wl\":\"list\",\"wi\":0,\"f\":\"append\",\"intended_ns\":1,"
+    "\"invoke_ns\":2,\"complete_ns\":3,\"mono_ns\":1,\"outcome\":\"ok\",\"err\":null,"
+    "\"attempts\":1,\"wcu\":1,\"rcu\":0,\"writes\":[{\"k\":\"l/1/0\",\"wid\":\"1.2\","
+    "\"op\":\"append\"},{\"k\":\"l/1/1\",\"wid\":\"1.2\",\"op\":\"put\",\"ver\":1},"
+    "{\"k\":\"l/1/2\",\"wid\":\"1.2\",\"op\":\"delete\"}]}",
+};
+
+/* Valid op lines in other shapes: the journal-order path must decline them (0) and the
+ * fast path must still read them as the member-by-member path does. */
+static const char *const OTHER_SHAPES[] = {
+    /* retried: "tries" */
+    "{\"type\":\"op\",\"w\":2,\"s\":9,\"wl\":\"txn\",\"wi\":0,\"f\":\"txn\",\"intended_ns\":5,"
+    "\"invoke_ns\":6,\"complete_ns\":7,\"mono_ns\":1,\"outcome\":\"info\","
+    "\"err\":\"InternalServerError\",\"attempts\":3,\"wcu\":0,\"rcu\":0,\"txn\":true,"
+    "\"tries\":[{\"send_ns\":1,\"recv_ns\":2,\"status\":400,\"err\":"
+    "\"ProvisionedThroughputExceededException\"}],\"writes\":[{\"k\":\"a/2/1\",\"wid\":\"2.9\","
+    "\"op\":\"put\"}]}",
+    /* members reordered */
+    "{\"type\":\"op\",\"s\":2,\"w\":1,\"wl\":\"register\",\"wi\":0,\"f\":\"update\","
+    "\"intended_ns\":1,\"invoke_ns\":2,\"complete_ns\":3,\"mono_ns\":1,\"outcome\":\"ok\","
+    "\"err\":null,\"attempts\":1,\"wcu\":1,\"rcu\":0,\"writes\":[]}",
+    /* whitespace */
+    "{\"type\":\"op\", \"w\":1,\"s\":2,\"wl\":\"register\",\"wi\":0,\"f\":\"update\","
+    "\"intended_ns\":1,\"invoke_ns\":2,\"complete_ns\":3,\"mono_ns\":1,\"outcome\":\"ok\","
+    "\"err\":null,\"attempts\":1,\"wcu\":1,\"rcu\":0,\"writes\":[]}",
+    /* resubmits and an unknown member */
+    "{\"type\":\"op\",\"w\":1,\"s\":2,\"wl\":\"register\",\"wi\":0,\"f\":\"update\","
+    "\"intended_ns\":1,\"invoke_ns\":2,\"complete_ns\":3,\"mono_ns\":1,\"outcome\":\"ok\","
+    "\"err\":null,\"attempts\":1,\"wcu\":1,\"rcu\":0,\"resubmits\":2,\"x\":[1,{\"y\":2}],"
+    "\"writes\":[{\"k\":\"r/1/1\",\"wid\":\"1.2\",\"op\":\"update\",\"ver\":3}]}",
+    /* txn false, a capacity in exponent form */
+    "{\"type\":\"op\",\"w\":1,\"s\":2,\"wl\":\"register\",\"wi\":0,\"f\":\"update\","
+    "\"intended_ns\":1,\"invoke_ns\":2,\"complete_ns\":3,\"mono_ns\":1,\"outcome\":\"ok\","
+    "\"err\":null,\"attempts\":1,\"wcu\":1e-05,\"rcu\":0,\"txn\":false,\"writes\":[]}",
+};
+
+static void test_journal_order_path(void **state)
+{
+    (void)state;
+    chk_scan_op a, b, c;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    memset(&c, 0, sizeof c);
+    for (size_t i = 0; i < sizeof JOURNAL_LINES / sizeof JOURNAL_LINES[0]; i++) {
+        const char *l = JOURNAL_LINES[i];
+        assert_int_equal(chk_scan_op_journal(l, strlen(l), &a), 1);
+        assert_int_equal(chk_scan_op_members(l, strlen(l), &b), 1);
+        assert_same_op_fields(&a, &b);
+        same_op(l);
+        /* Any prefix is a torn line: declined, never half-read. */
+        for (size_t n = 0; n < strlen(l); n += 7)
+            assert_int_equal(chk_scan_op_journal(l, n, &c), 0);
+    }
+    assert_int_equal(chk_scan_op_journal(JOURNAL_LINES[1], strlen(JOURNAL_LINES[1]), &a), 1);
+    assert_true(a.intended_ns == 10 && a.throttled && a.has_err && a.txn && a.rcu == 0.5);
+    assert_true(a.writes[0].delta == -7 && a.writes[1].status == CHK_O_FAIL);
+    for (size_t i = 0; i < sizeof OTHER_SHAPES / sizeof OTHER_SHAPES[0]; i++) {
+        const char *l = OTHER_SHAPES[i];
+        assert_int_equal(chk_scan_op_journal(l, strlen(l), &a), 0);
+        assert_int_equal(chk_scan_op_fast(l, strlen(l), &a), 1);
+        assert_int_equal(chk_scan_op_members(l, strlen(l), &b), 1);
+        assert_same_op_fields(&a, &b);
+        same_op(l);
+    }
+    chk_scan_op_free(&a);
+    chk_scan_op_free(&b);
+    chk_scan_op_free(&c);
+}
+
 /* Keys are one name each whichever path finds them: names that read as the same
  * (prefix, worker, n) but are spelled differently stay distinct keys, and the workload
  * of a key is the first one known. */
@@ -203,6 +322,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fast_and_general_paths_agree),
         cmocka_unit_test(test_escapes_go_to_the_general_path),
+        cmocka_unit_test(test_journal_order_path),
         cmocka_unit_test(test_key_table),
         cmocka_unit_test(test_items),
         cmocka_unit_test(test_wids_and_exact_integers),
