@@ -168,6 +168,14 @@ def bc_check(bc, run_dir, args=()):
     return p.returncode, p.stdout + p.stderr
 
 
+def recheck_copy(bc, run, profile):
+    """The run re-checked under another profile, in a copy of its directory."""
+    copy = run.dir + "-" + profile
+    shutil.copytree(run.dir, copy)
+    rc, out = bc_check(bc, copy, ["--profile", profile])
+    return Run(copy, rc, out)
+
+
 # ---------------------------------------------------------------- assertions shared by cases
 
 
@@ -240,6 +248,50 @@ def report_sets(case, what, required, reported, allowed):
               f"explained {len(reported & allowed)}")
 
 
+def snapshot(run, ev):
+    """The restored items of a backup or PITR: key -> item (DynamoDB wire shape)."""
+    path = ev.get("snapshot") or (run.events.get(("restore", ev.get("id")), {}) or {}).get(
+        "snapshot")
+    items = {}
+    if path:
+        for it in read_jsonl(os.path.join(run.dir, path)):
+            pk = it.get((run.meta or {}).get("hash_key", "pk"), {}).get("S")
+            if pk is not None:
+                items[pk] = it
+    return items
+
+
+def check_invariant(case, run, entry, ev, tag):
+    """A bank workload's balances, summed straight from the snapshot: when every account is
+    in it and the sum is not the workload's total, an INVARIANT finding must say so (a
+    violation when transactions must be atomic, an observation otherwise); when the sum
+    holds, there must be none."""
+    banks = [w for w in (run.meta or {}).get("workloads") or [] if w.get("type") == "bank"]
+    if not banks:
+        return
+    items = snapshot(run, ev)
+    atomic = (run.results.get("guarantee") or {}).get("atomic_txn")
+    inv = findings(entry, "INVARIANT")
+    broken = 0
+    for w in banks:
+        keys = [f"bank/{wk}/{i}" for wk in range(w["first_worker"], w["first_worker"] + w["threads"])
+                for i in range(w["accounts"])]
+        if not all(k in items for k in keys):
+            continue
+        total = sum(int(items[k]["bal"]["N"]) for k in keys)
+        if total != w["bank_total"]:
+            broken += 1
+            case.note(f"{tag}: bank workload {w['index']} sums to {total}, not "
+                      f"{w['bank_total']}: {len(inv)} INVARIANT finding(s)")
+            case.check(inv, f"{tag}: bank workload {w['index']} sums to {total} in the snapshot, "
+                            f"not {w['bank_total']}, and no INVARIANT finding says so")
+            sev = "violation" if atomic else "observation"
+            case.check(all(f["severity"] == sev for f in inv),
+                       f"{tag}: INVARIANT severities {[f['severity'] for f in inv]}, want {sev}")
+    case.check(broken or not inv, f"{tag}: INVARIANT reported but every bank total holds in the "
+                                  f"snapshot: {[f['detail'] for f in inv][:2]}")
+
+
 # ---------------------------------------------------------------- fault cases
 
 STRICT = {"name": "strict", "before_s": 0, "after_s": 0, "atomic_txn": True}
@@ -259,33 +311,55 @@ def single_backup(case, run):
 
 
 def fault_drop(case, bc, scn, work):
-    run = bc_run(bc, os.path.join(scn, "trust-drop.json"), work)
-    case.keep.append(run.dir)
-    check_verdict(case, run, "fail")
-    check_profile(case, run, STRICT)
-    b, ev = single_backup(case, run)
-    if b is None:
-        return
-    damaged = {k for k, _ in damage_of(ev, "drop")}
-    case.check(damaged, "the drop fault damaged nothing (truth damage is empty)")
-    case.check(violation_kinds(b) == {"LOST"}, f"violation kinds {violation_kinds(b)}, want LOST")
-    r_ns = b["request_ns"] - int(STRICT["before_s"] * NS)
-    # A dropped key is decidable when some acknowledged write of it completed before
-    # R - before: the backup must hold it (or a later version), and holds nothing.
-    required = {k for k in damaged if last_before(run, k, r_ns)}
-    case.check(required, "no dropped key had a must-present write: the fault was not observable")
-    lost = findings(b, "LOST", "violation")
-    report_sets(case, "drop -> LOST", required, {f["key"] for f in lost}, damaged)
-    for f in lost:
-        need = last_before(run, f["key"], r_ns)
-        if need and "no single instant" not in f.get("detail", ""):
-            case.check(need[1]["wid"] in f["op_ids"],
-                       f"LOST {f['key']} names {f['op_ids']}, not its must-present write "
-                       f"{need[1]['wid']}")
-    case.check(b["counts"]["lost"] >= len(required),
-               f"counts.lost {b['counts']['lost']} < {len(required)} dropped must-present keys")
-    case.check(not run.results["source"].get("findings"),
-               "the source table has findings: the drop fault only damages backups")
+    """trust-drop: inserts and registers; trust-drop-all: every workload, two backups. A
+    dropped item is reported on its key whenever some acknowledged write of the key
+    completed before R (strict): as LOST, or as FUTURE when a later delete of the key (one
+    that had to be absent) explains the absence just as well. Either way the evidence
+    names the key; no other key is blamed."""
+    for name in ("trust-drop.json", "trust-drop-all.json"):
+        run = bc_run(bc, os.path.join(scn, name), work)
+        case.keep.append(run.dir)
+        check_verdict(case, run, "fail")
+        check_profile(case, run, STRICT)
+        case.check(not run.results["source"].get("findings"),
+                   f"{name}: the source table has findings: drop only damages backups")
+        required_all = 0
+        for b, ev in run.entries():
+            tag = f"{name} {b['id']}"
+            case.check(b.get("status") == "AVAILABLE", f"{tag}: status {b.get('status')}")
+            case.check(bool(truth_of(ev)), f"{tag}: backups.jsonl has no truth")
+            check_evidence(case, run, b)
+            damaged = {k for k, _ in damage_of(ev, "drop")}
+            if not damaged:
+                continue
+            case.check(b.get("verdict") == "fail", f"{tag}: verdict {b.get('verdict')}")
+            kinds = violation_kinds(b)
+            case.check(kinds <= {"LOST", "FUTURE", "TORN_TXN"},
+                       f"{tag}: violation kinds {kinds}, want LOST (FUTURE, TORN_TXN)")
+            case.check("LOST" in kinds, f"{tag}: no LOST violation")
+            r_ns = b["request_ns"] - int(STRICT["before_s"] * NS)
+            # Decidable: the key's latest write acknowledged before R is not a delete, so
+            # the backup had to hold an item for it, and holds none.
+            required = set()
+            for k in damaged:
+                need = last_before(run, k, r_ns)
+                if need and need[1]["op"] != "delete":
+                    required.add(k)
+            required_all += len(required)
+            named = findings(b, "LOST", "violation") + findings(b, "FUTURE", "violation")
+            report_sets(case, f"{tag}: drop -> LOST", required, {f["key"] for f in named}, damaged)
+            for f in findings(b, "LOST", "violation"):
+                need = last_before(run, f["key"], r_ns)
+                if need and "no single instant" not in f.get("detail", ""):
+                    case.check(need[1]["wid"] in f["op_ids"] or len(f["op_ids"]) >= 16,
+                               f"{tag}: LOST {f['key']} names {f['op_ids']}, not its "
+                               f"must-present write {need[1]['wid']}")
+            torn_missing = {k for f in findings(b, "TORN_TXN") for k in f.get("missing") or []}
+            case.check(torn_missing <= damaged, f"{tag}: TORN_TXN lists undamaged keys as "
+                                                f"missing: {sorted(torn_missing - damaged)[:8]}")
+            check_invariant(case, run, b, ev, tag)
+        case.check(required_all, f"{name}: no dropped key had a must-present write: the "
+                                 f"fault was not observable")
 
 
 def fault_phantom(case, bc, scn, work):
@@ -304,6 +378,12 @@ def fault_phantom(case, bc, scn, work):
     report_sets(case, "phantom -> PHANTOM", damaged, {f["key"] for f in ph}, damaged)
     for k in damaged:
         case.check(k not in run.writes, f"phantom key {k} is in the history")
+    # A value nobody wrote is a violation under every profile, however wide the window.
+    again = recheck_copy(bc, run, "aws-documented")
+    check_verdict(case, again, "fail")
+    b2, _ = again.entry("b1")
+    got = {f["key"] for f in findings(b2, "PHANTOM", "violation")}
+    case.check(got == damaged, f"aws-documented: PHANTOM keys {sorted(got)}, want {sorted(damaged)}")
 
 
 def fault_tear_txn(case, bc, scn, work):
@@ -350,12 +430,13 @@ def fault_tear_txn(case, bc, scn, work):
         extra = {k for f in torn for k in f.get("missing") or []} - damaged
         case.check(not extra, f"{tag}: TORN_TXN lists undamaged keys as missing: "
                               f"{sorted(extra)[:8]}")
+        check_invariant(case, run, b, ev, tag)
         case.note(f"{tag}: {len(txns)} transactions torn by the emulator, {len(torn)} "
                   f"TORN_TXN {sev}s, {matched} matched")
         if sev == "violation":
             case.check(findings(b, "TORN_TXN", "violation"), f"{tag}: no TORN_TXN violation")
             kinds = violation_kinds(b)
-            case.check(kinds <= {"TORN_TXN", "LOST"}, f"{tag}: violation kinds {kinds}")
+            case.check(kinds <= {"TORN_TXN", "LOST", "INVARIANT"}, f"{tag}: violation kinds {kinds}")
             lost_keys = {f["key"] for f in findings(b, "LOST", "violation")}
             case.check(lost_keys <= damaged, f"{tag}: LOST on undamaged keys "
                                              f"{sorted(lost_keys - damaged)[:8]}")
@@ -487,6 +568,12 @@ def fault_pitr_ignore_time(case, bc, scn, work):
     case.check(kinds and kinds <= {"FUTURE", "LOST"}, f"p1 violation kinds {kinds}, want FUTURE")
     got = {f["key"] for f in findings(p, "FUTURE", "violation")}
     report_sets(case, "pitr-ignore-time -> FUTURE", required, got, allowed)
+    # PITR is held to its documented one-second granularity whatever the backup profile.
+    again = recheck_copy(bc, run, "aws-documented")
+    check_verdict(case, again, "fail")
+    p2, _ = again.entry("p1")
+    got2 = {f["key"] for f in findings(p2, "FUTURE", "violation")}
+    case.check(got2 == got, f"aws-documented: {len(got2)} FUTURE keys in the PITR, strict {len(got)}")
 
 
 FAULTS = {
@@ -575,6 +662,7 @@ def check_clean(case, run, label, profile):
     case.check(not src.get("findings"), f"{label}: source findings {src.get('findings')[:3]}")
     for e, ev in run.entries():
         check_evidence(case, run, e)
+        check_invariant(case, run, e, ev, f"{label} {e['id']}")
         case.check(not truth_of(ev).get("damage"),
                    f"{label} {e['id']}: the correct emulator recorded damage")
     return ok
