@@ -1213,6 +1213,15 @@ static void emu_txa_free(emu_txa *a, int n)
 
 static const char *const emu_tx_names[] = {"Put", "Update", "Delete", "ConditionCheck", "Get"};
 
+/* Array length for n transaction actions: emu_tx_parse rejects n outside
+ * 1..EMU_TXN_MAX_ACTIONS, and the clamp states that bound where the compiler (and the
+ * reader) can see it, so no allocation below can be asked for more than 100 slots. */
+static size_t emu_tx_slots(int n)
+{
+    if (n < 1) return 1;
+    return (size_t)n > EMU_TXN_MAX_ACTIONS ? (size_t)EMU_TXN_MAX_ACTIONS : (size_t)n;
+}
+
 /* Parses TransactItems into actions (tables ref'd, keys located, conditions compiled). */
 static int emu_tx_parse(emu_req *r, int get, emu_txa **out, int *nout)
 {
@@ -1225,7 +1234,7 @@ static int emu_tx_parse(emu_req *r, int get, emu_txa **out, int *nout)
                         "1 validation error detected: Value at 'transactItems' failed to "
                         "satisfy constraint: Member must have length less than or equal to 100, "
                         "Member must have length greater than or equal to 1");
-    emu_txa *a = calloc((size_t)(n > 0 ? n : 1), sizeof *a);
+    emu_txa *a = calloc(emu_tx_slots(n), sizeof *a);
     if (!a) return emu_fail(r, "InternalServerError", "out of memory");
     int k = 0;
     size_t bytes = 0;
@@ -1306,7 +1315,7 @@ int emu_op_transact_write(emu_req *r)
     emu_txa *a;
     int n;
     if (emu_tx_parse(r, 0, &a, &n) != 0) return -1;
-    emu_lockref *locks = calloc((size_t)(n > 0 ? n : 1), sizeof *locks);
+    emu_lockref *locks = calloc(emu_tx_slots(n), sizeof *locks);
     cJSON *reasons = cJSON_CreateArray();
     if (!locks || !reasons) {
         free(locks);
@@ -1349,7 +1358,7 @@ int emu_op_transact_write(emu_req *r)
         snprintf(summary + len, sizeof summary - len, "%s%s", i ? ", " : "",
                  emu_get_str(reason, "Code"));
     }
-    emu_cc_acc *acc = calloc((size_t)(n > 0 ? n : 1), sizeof *acc);
+    emu_cc_acc *acc = calloc(emu_tx_slots(n), sizeof *acc);
     int nacc = 0;
     if (!failed) {
         /* ONE commit timestamp for every item of the transaction. */
@@ -1401,9 +1410,9 @@ int emu_op_transact_get(emu_req *r)
     emu_txa *a;
     int n;
     if (emu_tx_parse(r, 1, &a, &n) != 0) return -1;
-    emu_lockref *locks = calloc((size_t)(n > 0 ? n : 1), sizeof *locks);
-    cJSON **items = calloc((size_t)(n > 0 ? n : 1), sizeof *items);
-    emu_cc_acc *acc = calloc((size_t)(n > 0 ? n : 1), sizeof *acc);
+    emu_lockref *locks = calloc(emu_tx_slots(n), sizeof *locks);
+    cJSON **items = calloc(emu_tx_slots(n), sizeof *items);
+    emu_cc_acc *acc = calloc(emu_tx_slots(n), sizeof *acc);
     int nacc = 0, rc = -1;
     if (!locks || !items || !acc) {
         emu_fail(r, "InternalServerError", "out of memory");
