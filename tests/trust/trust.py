@@ -19,6 +19,7 @@ derived independently from history.jsonl and that truth, never from results.json
     trust.py BACKCHECK SCENARIO_DIR recheck         `backcheck check RUN_DIR` reproduces
                                                     results.json byte for byte (but
                                                     checked_at)
+    trust.py BACKCHECK SCENARIO_DIR recheck-override  the same after `run --profile strict`
 
 Exit 0 when every assertion held, 1 otherwise (each failure is printed with its numbers);
 the run directories of a failed case are kept and their paths printed.
@@ -311,16 +312,18 @@ def single_backup(case, run):
 
 
 def fault_drop(case, bc, scn, work):
-    """trust-drop: inserts and registers; trust-drop-all: every workload, two backups. A
-    dropped item is reported on its key whenever some acknowledged write of the key
-    completed before R (strict): as LOST, or as FUTURE when a later delete of the key (one
-    that had to be absent) explains the absence just as well. Either way the evidence
+    """trust-drop: inserts and registers; trust-drop-all: every workload, two backups (both
+    exact, strict); trust-drop-window: aws-window model, 0.5 s window. A dropped item is
+    reported on its key whenever some acknowledged write of the key completed before
+    R - before: as LOST, or as FUTURE when a later delete of the key (one that had to be
+    absent) explains the absence just as well. Either way the evidence
     names the key; no other key is blamed."""
-    for name in ("trust-drop.json", "trust-drop-all.json"):
+    for name, prof in (("trust-drop.json", STRICT), ("trust-drop-all.json", STRICT),
+                       ("trust-drop-window.json", HALF_S)):
         run = bc_run(bc, os.path.join(scn, name), work)
         case.keep.append(run.dir)
         check_verdict(case, run, "fail")
-        check_profile(case, run, STRICT)
+        check_profile(case, run, prof)
         case.check(not run.results["source"].get("findings"),
                    f"{name}: the source table has findings: drop only damages backups")
         required_all = 0
@@ -337,9 +340,9 @@ def fault_drop(case, bc, scn, work):
             case.check(kinds <= {"LOST", "FUTURE", "TORN_TXN"},
                        f"{tag}: violation kinds {kinds}, want LOST (FUTURE, TORN_TXN)")
             case.check("LOST" in kinds, f"{tag}: no LOST violation")
-            r_ns = b["request_ns"] - int(STRICT["before_s"] * NS)
-            # Decidable: the key's latest write acknowledged before R is not a delete, so
-            # the backup had to hold an item for it, and holds none.
+            r_ns = b["request_ns"] - int(prof["before_s"] * NS)
+            # Decidable: the key's latest write acknowledged before R - before is not a
+            # delete, so the backup had to hold an item for it, and holds none.
             required = set()
             for k in damaged:
                 need = last_before(run, k, r_ns)
@@ -500,6 +503,8 @@ def shifted_cut(case, bc, scn, work, early):
         got = {f["key"] for f in findings(b, "FUTURE", "violation")}
         report_sets(case, "cut-late -> FUTURE", required, got, allowed)
     case.check(required, f"{fault}: no key was required: the fault was not observable")
+    # The inferred cut follows the true (shifted) cut, not the request.
+    check_accuracy(case, run, fault)
 
 
 def fault_resurrect(case, bc, scn, work):
@@ -730,7 +735,8 @@ CHECKED_AT = re.compile(rb'"checked_at":\s*"[^"]*"')
 
 def case_recheck(case, bc, scn, work):
     """`backcheck check RUN_DIR` on a saved run gives results.json byte for byte, apart
-    from checked_at, and the same exit code; for a failing run and a passing one."""
+    from checked_at, and the same exit code: twice, and once more after a check under
+    another profile; for a failing run and two passing ones."""
     for name in ("trust-drop.json", "trust-tear-txn-aws.json", "trust-clean.json"):
         path = os.path.join(scn, name)
         if name == "trust-clean.json":
@@ -741,7 +747,12 @@ def case_recheck(case, bc, scn, work):
             before = f.read()
         case.check(CHECKED_AT.search(before), f"{name}: results.json has no checked_at")
         time.sleep(1.1)  # a second later, so that a timestamp that leaks shows
-        for attempt in (1, 2):
+        other = "aws-documented" if run.results.get("profile") == "strict" else "strict"
+        for attempt in (1, 2, 3):
+            if attempt == 3:
+                # A check under another profile leaves nothing behind that the next plain
+                # check (the scenario's own profile) would read.
+                bc_check(bc, run.dir, ["--profile", other])
             rc, out = bc_check(bc, run.dir)
             with open(res, "rb") as f:
                 after = f.read()
@@ -759,6 +770,28 @@ def case_recheck(case, bc, scn, work):
                 case.keep.append(run.dir)
         case.note(f"{name}: verdict {run.results.get('verdict')}, exit {run.rc}, "
                   f"{len(before)} bytes reproduced")
+
+
+def case_recheck_override(case, bc, scn, work):
+    """`backcheck run SCENARIO --profile strict` checks under strict; the run directory must
+    remember that, so that `backcheck check RUN_DIR` reproduces the same results.json (the
+    command line's seed, duration and target are resolved into scenario.json the same way)."""
+    run = bc_run(bc, os.path.join(scn, "trust-tear-txn-aws.json"), work, ["--profile", "strict"])
+    case.keep.append(run.dir)
+    case.check(run.results.get("profile") == "strict" and run.rc == 1,
+               f"run --profile strict: profile {run.results.get('profile')}, exit {run.rc}")
+    res = os.path.join(run.dir, "results.json")
+    with open(res, "rb") as f:
+        before = f.read()
+    rc, _ = bc_check(bc, run.dir)
+    with open(res, "rb") as f:
+        after = f.read()
+    again = json.loads(after)
+    case.check(rc == run.rc, f"check RUN_DIR exit {rc} (verdict {again.get('verdict')}, profile "
+                             f"{again.get('profile')}), the run exited {run.rc} (verdict "
+                             f"{run.results.get('verdict')}, profile {run.results.get('profile')})")
+    case.check(CHECKED_AT.sub(b"", before) == CHECKED_AT.sub(b"", after),
+               "check RUN_DIR did not reproduce the results.json of run --profile strict")
 
 
 # ---------------------------------------------------------------- main
@@ -789,6 +822,8 @@ def main(argv):
             case_accuracy(case, bc, scn, work, int(arg or 3))
         elif what == "recheck":
             case_recheck(case, bc, scn, work)
+        elif what == "recheck-override":
+            case_recheck_override(case, bc, scn, work)
         else:
             print(f"unknown case {what}", file=sys.stderr)
             return 2
