@@ -99,6 +99,11 @@ static void emu_cc_single(emu_req *r, const char *table, double read, double wri
         cJSON_AddItemToObject(r->out, "ConsumedCapacity", emu_cc_json(table, read, write, m));
 }
 
+static int emu_consistent(const cJSON *o)
+{
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "ConsistentRead"));
+}
+
 /* A table that can serve data operations (ACTIVE), ref'd; else ResourceNotFound. */
 static emu_table *emu_data_table(emu_req *r, const char *name)
 {
@@ -320,11 +325,6 @@ out:
     free(l.hkey);
     emu_table_put(t);
     return rc;
-}
-
-static int emu_consistent(const cJSON *o)
-{
-    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "ConsistentRead"));
 }
 
 int emu_op_get_item(emu_req *r)
@@ -557,6 +557,11 @@ static int emu_page_setup(emu_req *r, emu_page *pg, emu_table *t)
     if (emu_get_str(r->body, "IndexName")) {
         pg->ix = emu_find_index(r, t);
         if (!pg->ix) return -1;
+        /* Query/Scan ConsistentRead: "Strongly consistent reads are not supported on global
+         * secondary indexes" (ValidationException); LSIs support them. */
+        if (pg->ix->global && emu_consistent(r->body))
+            return emu_fail(r, "ValidationException",
+                            "Consistent reads are not supported on global secondary indexes");
     }
     const cJSON *lim = cJSON_GetObjectItemCaseSensitive(r->body, "Limit");
     if (lim) {

@@ -373,6 +373,29 @@ static void test_gsi_query(void **state)
               "\"ExpressionAttributeValues\":{\":c\":{\"S\":\"red\"}}}");
     assert_int_equal((int)num(b, "Count"), 4);
     ddb_result_free(&r);
+    /* Query/Scan ConsistentRead: strongly consistent reads are not supported on GSIs. */
+    assert_int_equal(
+        tu_call(
+            env, &r, "Query",
+            "{\"TableName\":\"gsi\",\"IndexName\":\"byg\",\"KeyConditionExpression\":\"g = :c\","
+            "\"ConsistentRead\":true,\"ExpressionAttributeValues\":{\":c\":{\"S\":\"red\"}}}"),
+        DDB_ERR_VALIDATION);
+    assert_non_null(strstr(r.err_message, "Consistent reads are not supported on global"));
+    ddb_result_free(&r);
+    assert_int_equal(
+        tu_call(env, &r, "Scan",
+                "{\"TableName\":\"gsi\",\"IndexName\":\"byg\",\"ConsistentRead\":true}"),
+        DDB_ERR_VALIDATION);
+    assert_non_null(strstr(r.err_message, "Consistent reads are not supported on global"));
+    ddb_result_free(&r);
+    /* ConsistentRead=false on the index and true on the table itself are fine. */
+    b = tu_ok(env, &r, "Scan",
+              "{\"TableName\":\"gsi\",\"IndexName\":\"byg\",\"ConsistentRead\":false}");
+    assert_int_equal((int)num(b, "Count"), 10);
+    ddb_result_free(&r);
+    b = tu_ok(env, &r, "Scan", "{\"TableName\":\"gsi\",\"ConsistentRead\":true}");
+    assert_int_equal((int)num(b, "Count"), 10);
+    ddb_result_free(&r);
     b = tu_ok(env, &r, "DescribeTable", "{\"TableName\":\"gsi\"}");
     assert_string_equal(
         cJSON_GetObjectItem(
