@@ -178,6 +178,79 @@ static int emu_validate_item(emu_req *r, const cJSON *item, const char *toolarge
     return 0;
 }
 
+/* Longest plain decimal form of a valid number: sign, "0.", 129 zeros below the point
+ * (magnitude down to 1E-130) and 38 digits; or 126 integer digits (up to 9.9..E+125). */
+#define EMU_NUMBER_TEXT_MAX 200
+
+/* DynamoDB's form of a number (developer guide, data types, Number: "Leading and
+ * trailing zeroes are trimmed"; exponents are written out as plain decimals, 1E+2 is
+ * returned as 100, and -0 as 0). Returns 0, or -1 for a string that is no number. */
+static int emu_number_canon(const char *in, char out[EMU_NUMBER_TEXT_MAX])
+{
+    int sign, nd, ex;
+    char d[40];
+    if (ddb_number_parse(in, &sign, d, &nd, &ex) != 0) return -1;
+    if (sign == 0 || nd == 0) {
+        strcpy(out, "0");
+        return 0;
+    }
+    size_t k = 0;
+    if (sign < 0) out[k++] = '-';
+    int point = nd + ex; /* digits before the decimal point */
+    if (point <= 0) {
+        out[k++] = '0';
+        out[k++] = '.';
+        for (int i = 0; i < -point && k < EMU_NUMBER_TEXT_MAX - 41; i++)
+            out[k++] = '0';
+        memcpy(out + k, d, (size_t)nd);
+        k += (size_t)nd;
+    } else if (ex >= 0) {
+        memcpy(out + k, d, (size_t)nd);
+        k += (size_t)nd;
+        for (int i = 0; i < ex && k < EMU_NUMBER_TEXT_MAX - 1; i++)
+            out[k++] = '0';
+    } else {
+        memcpy(out + k, d, (size_t)point);
+        k += (size_t)point;
+        out[k++] = '.';
+        memcpy(out + k, d + point, (size_t)(nd - point));
+        k += (size_t)(nd - point);
+    }
+    out[k] = '\0';
+    return 0;
+}
+
+/* Rewrites one number string node in place when its form is not DynamoDB's. */
+static void emu_number_node(cJSON *str)
+{
+    char canon[EMU_NUMBER_TEXT_MAX];
+    if (!cJSON_IsString(str) || emu_number_canon(str->valuestring, canon) != 0) return;
+    if (strcmp(canon, str->valuestring) != 0) cJSON_SetValuestring(str, canon);
+}
+
+/* Puts every N, NS member and nested number of an AttributeValue into DynamoDB's form. */
+static void emu_av_numbers(cJSON *av)
+{
+    cJSON *p = av ? av->child : NULL, *x;
+    if (!p || !p->string) return;
+    if (strcmp(p->string, "N") == 0) {
+        emu_number_node(p);
+    } else if (strcmp(p->string, "NS") == 0 && cJSON_IsArray(p)) {
+        cJSON_ArrayForEach(x, p) emu_number_node(x);
+    } else if ((strcmp(p->string, "M") == 0 && cJSON_IsObject(p)) ||
+               (strcmp(p->string, "L") == 0 && cJSON_IsArray(p))) {
+        cJSON_ArrayForEach(x, p) emu_av_numbers(x);
+    }
+}
+
+/* Every write stores numbers the way DynamoDB returns them, so reads, ReturnValues,
+ * backups and restores all see the trimmed form. */
+static void emu_item_numbers(cJSON *item)
+{
+    cJSON *x;
+    cJSON_ArrayForEach(x, item) emu_av_numbers(x);
+}
+
 /* Applies ProjectionExpression / AttributesToGet of request object o to a copy of item. */
 static int emu_project(emu_req *r, const cJSON *o, cJSON *item, cJSON **out)
 {
@@ -298,6 +371,7 @@ int emu_op_put_item(emu_req *r)
     if (emu_locate(r, t, item, 0, &l) != 0) goto out;
     if (emu_cond_prepare(r, r->body, "ConditionExpression", NULL, &cond) != 0) goto out;
     cJSON *copy = cJSON_Duplicate(item, 1);
+    emu_item_numbers(copy);
     emu_part *p = &t->parts[l.part];
     pthread_rwlock_wrlock(&p->lock);
     emu_entry *e = emu_loc_entry(&l, 1);
@@ -378,6 +452,7 @@ static int emu_update_build(emu_req *r, emu_table *t, const cJSON *o, const emu_
         cJSON_Delete(n);
         return emu_fail(r, "ValidationException", "%s", err);
     }
+    emu_item_numbers(n);
     const cJSON *nh = cJSON_GetObjectItemCaseSensitive(n, t->hash_name);
     const cJSON *nr = t->range_name[0] ? cJSON_GetObjectItemCaseSensitive(n, t->range_name) : NULL;
     int hash_changed = !nh || !ddb_attr_equal(nh, l->hash_av);
@@ -1040,6 +1115,7 @@ int emu_op_batch_write(emu_req *r)
         emu_table *t = b->l.t;
         emu_part *p = &t->parts[b->l.part];
         cJSON *copy = b->item ? cJSON_Duplicate(b->item, 1) : NULL;
+        emu_item_numbers(copy);
         pthread_rwlock_wrlock(&p->lock);
         emu_entry *e = emu_loc_entry(&b->l, b->item != NULL);
         const emu_version *v = emu_entry_latest(e);
@@ -1339,8 +1415,10 @@ int emu_op_transact_write(emu_req *r)
         x->old_size = v ? v->size : 0;
         cJSON *reason = cJSON_CreateObject();
         int ok = emu_cond_check(r, x->cond, old);
-        if (ok == 1 && x->kind == EMU_TX_PUT)
+        if (ok == 1 && x->kind == EMU_TX_PUT) {
             x->newitem = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(x->o, "Item"), 1);
+            emu_item_numbers(x->newitem);
+        }
         if (ok == 1 && x->kind == EMU_TX_UPDATE &&
             emu_update_build(r, x->l.t, x->o, &x->l, old, &x->newitem) != 0)
             ok = -1;

@@ -515,6 +515,85 @@ static void test_batches(void **state)
     ddb_result_free(&r);
 }
 
+/* Numbers come back in DynamoDB's form (leading/trailing zeros trimmed, exponents written
+ * out) from every write path: Put, Update (SET and ADD arithmetic), batch and txn. */
+static void test_numbers_normalized(void **state)
+{
+    tu_env *env = *state;
+    ddb_result r;
+    assert_int_equal(tu_create_table(env, "nums", "N", NULL), 0);
+    assert_non_null(
+        tu_ok(env, &r, "PutItem",
+              "{\"TableName\":\"nums\",\"Item\":{\"pk\":{\"N\":\"007\"},\"a\":{\"N\":\"2.500\"},"
+              "\"b\":{\"N\":\"-0.000100\"},\"c\":{\"N\":\"0.0\"},\"d\":{\"N\":\"-0\"},"
+              "\"e\":{\"N\":\"1E+2\"},\"f\":{\"N\":\"-1.25e-3\"},\"g\":{\"N\":\"+12.0E1\"},"
+              "\"s\":{\"NS\":[\"1.50\",\"3E0\"]},"
+              "\"m\":{\"M\":{\"x\":{\"N\":\"10.10\"},\"l\":{\"L\":[{\"N\":\"0010\"},{\"S\":"
+              "\"0010\"}]}}}}}"));
+    ddb_result_free(&r);
+    /* The key is found under any spelling of its value, and comes back trimmed. */
+    const cJSON *b = tu_ok(env, &r, "GetItem",
+                           "{\"TableName\":\"nums\",\"Key\":{\"pk\":{\"N\":\"7.0\"}},"
+                           "\"ConsistentRead\":true}");
+    const cJSON *it = cJSON_GetObjectItem(b, "Item");
+    assert_string_equal(str_at(it, "pk", "N", NULL), "7");
+    assert_string_equal(str_at(it, "a", "N", NULL), "2.5");
+    assert_string_equal(str_at(it, "b", "N", NULL), "-0.0001");
+    assert_string_equal(str_at(it, "c", "N", NULL), "0");
+    assert_string_equal(str_at(it, "d", "N", NULL), "0");
+    assert_string_equal(str_at(it, "e", "N", NULL), "100");
+    assert_string_equal(str_at(it, "f", "N", NULL), "-0.00125");
+    assert_string_equal(str_at(it, "g", "N", NULL), "120");
+    const cJSON *ns = cJSON_GetObjectItem(cJSON_GetObjectItem(it, "s"), "NS");
+    assert_string_equal(cJSON_GetArrayItem(ns, 0)->valuestring, "1.5");
+    assert_string_equal(cJSON_GetArrayItem(ns, 1)->valuestring, "3");
+    const cJSON *m = cJSON_GetObjectItem(cJSON_GetObjectItem(it, "m"), "M");
+    assert_string_equal(str_at(m, "x", "N", NULL), "10.1");
+    const cJSON *l = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "l"), "L");
+    assert_string_equal(str_at(cJSON_GetArrayItem(l, 0), "N", NULL, NULL), "10");
+    assert_string_equal(str_at(cJSON_GetArrayItem(l, 1), "S", NULL, NULL), "0010");
+    ddb_result_free(&r);
+    /* UpdateItem: SET of a value, ADD arithmetic, ADD to a number set; ALL_NEW shows it. */
+    b = tu_ok(env, &r, "UpdateItem",
+              "{\"TableName\":\"nums\",\"Key\":{\"pk\":{\"N\":\"7\"}},"
+              "\"UpdateExpression\":\"SET h = :h, a = a + :half ADD s :more\","
+              "\"ExpressionAttributeValues\":{\":h\":{\"N\":\"5.000E-1\"},\":half\":{\"N\":"
+              "\"0.50\"},\":more\":{\"NS\":[\"4.0\"]}},\"ReturnValues\":\"ALL_NEW\"}");
+    const cJSON *at = cJSON_GetObjectItem(b, "Attributes");
+    assert_string_equal(str_at(at, "h", "N", NULL), "0.5");
+    assert_string_equal(str_at(at, "a", "N", NULL), "3");
+    ns = cJSON_GetObjectItem(cJSON_GetObjectItem(at, "s"), "NS");
+    assert_int_equal(cJSON_GetArraySize(ns), 3);
+    int found4 = 0;
+    for (int i = 0; i < 3; i++)
+        found4 |= strcmp(cJSON_GetArrayItem(ns, i)->valuestring, "4") == 0;
+    assert_true(found4);
+    ddb_result_free(&r);
+    /* BatchWriteItem and TransactWriteItems store the same form. */
+    assert_non_null(tu_ok(env, &r, "BatchWriteItem",
+                          "{\"RequestItems\":{\"nums\":[{\"PutRequest\":{\"Item\":{\"pk\":{\"N\":"
+                          "\"8.00\"},\"v\":{\"N\":\"0.1230\"}}}}]}}"));
+    ddb_result_free(&r);
+    assert_non_null(tu_ok(env, &r, "TransactWriteItems",
+                          "{\"TransactItems\":[{\"Put\":{\"TableName\":\"nums\",\"Item\":{\"pk\":{"
+                          "\"N\":\"9E0\"},\"v\":{\"N\":\"-05.50\"}}}}]}"));
+    ddb_result_free(&r);
+    b = tu_ok(
+        env, &r, "BatchGetItem",
+        "{\"RequestItems\":{\"nums\":{\"Keys\":[{\"pk\":{\"N\":\"8\"}},{\"pk\":{\"N\":\"9\"}}],"
+        "\"ConsistentRead\":true}}}");
+    const cJSON *items = cJSON_GetObjectItem(cJSON_GetObjectItem(b, "Responses"), "nums");
+    assert_int_equal(cJSON_GetArraySize(items), 2);
+    for (int i = 0; i < 2; i++) {
+        const cJSON *x = cJSON_GetArrayItem(items, i);
+        const char *pk = str_at(x, "pk", "N", NULL);
+        assert_non_null(pk);
+        assert_string_equal(str_at(x, "v", "N", NULL), strcmp(pk, "8") == 0 ? "0.123" : "-5.5");
+        assert_true(strcmp(pk, "8") == 0 || strcmp(pk, "9") == 0);
+    }
+    ddb_result_free(&r);
+}
+
 static void test_capacity_numbers(void **state)
 {
     tu_env *env = *state;
@@ -673,6 +752,7 @@ int main(void)
         cmocka_unit_test(test_gsi_query),
         cmocka_unit_test(test_scan_segments_cover_once),
         cmocka_unit_test(test_batches),
+        cmocka_unit_test(test_numbers_normalized),
         cmocka_unit_test(test_capacity_numbers),
         cmocka_unit_test(test_transactions),
         cmocka_unit_test(test_protocol_errors),
