@@ -171,6 +171,39 @@ static void *backup_thread(void *arg)
     cJSON_Delete(req);
     b->request_ns = r.invoke_ns;
     b->ack_ns = r.complete_ns;
+    int storm = b->plan->trigger == SC_BY_FAULT;
+    if (storm && r.err != DDB_OK && r.outcome == DDB_OUTCOME_FAIL &&
+        r.err != DDB_ERR_UNKNOWN_OPERATION) {
+        /* A storm request the target refused outright (LimitExceededException, throttled
+         * past the retries, ...): no backup exists, so there is nothing to check. It is
+         * recorded as a refusal, not as a backup that failed to become AVAILABLE. */
+        run_describe_error(&r, b->error, sizeof b->error);
+        snprintf(b->status, sizeof b->status, "REFUSED");
+        cJSON *hl = cJSON_CreateObject();
+        cJSON_AddStringToObject(hl, "type", "backup");
+        cJSON_AddStringToObject(hl, "id", b->plan->id);
+        cJSON_AddStringToObject(hl, "event", "refused");
+        run_add_ns(hl, "request_ns", b->request_ns);
+        run_add_ns(hl, "ack_ns", b->ack_ns);
+        cJSON_AddStringToObject(hl, "error", b->error);
+        cJSON *bl = cJSON_CreateObject();
+        cJSON_AddStringToObject(bl, "type", "refused");
+        cJSON_AddStringToObject(bl, "id", b->plan->id);
+        cJSON_AddStringToObject(bl, "operation", "CreateBackup");
+        cJSON_AddStringToObject(bl, "fault", "backup-storm");
+        cJSON_AddStringToObject(bl, "name", b->name);
+        run_add_ns(bl, "request_ns", b->request_ns);
+        run_add_ns(bl, "ack_ns", b->ack_ns);
+        cJSON_AddStringToObject(bl, "error", b->error);
+        run_emit_history_line(ctx, hl, 1);
+        run_emit_backups_line(ctx, bl, 1);
+        bc_info("backup %s (storm): refused: %s", b->plan->id, b->error);
+        ddb_result_free(&r);
+        ddb_client_free(c);
+        atomic_store(&b->answered, 1);
+        atomic_fetch_add(&ctx->backups_settled, 1);
+        return NULL;
+    }
     cJSON *hl = cJSON_CreateObject();
     cJSON_AddStringToObject(hl, "type", "backup");
     cJSON_AddStringToObject(hl, "id", b->plan->id);
@@ -184,6 +217,7 @@ static void *backup_thread(void *arg)
     run_add_ns(bl, "request_ns", b->request_ns);
     run_add_ns(bl, "ack_ns", b->ack_ns);
     if (b->plan->burst) cJSON_AddNumberToObject(bl, "burst", b->plan->burst);
+    if (storm) cJSON_AddStringToObject(bl, "fault", "backup-storm");
     if (r.err != DDB_OK) {
         run_describe_error(&r, b->error, sizeof b->error);
         snprintf(b->status, sizeof b->status, "FAILED");
@@ -201,6 +235,7 @@ static void *backup_thread(void *arg)
             bc_warn("backup %s: CreateBackup failed: %s", b->plan->id, b->error);
         ddb_result_free(&r);
         ddb_client_free(c);
+        atomic_store(&b->answered, 1);
         atomic_fetch_add(&ctx->backups_settled, 1);
         return NULL;
     }
@@ -217,6 +252,7 @@ static void *backup_thread(void *arg)
     ddb_result_free(&r);
     run_emit_history_line(ctx, hl, 1);
     run_emit_backups_line(ctx, bl, 1);
+    atomic_store(&b->answered, 1);
     bc_info("backup %s requested (%s)", b->plan->id, b->name);
 
     int w = b->arn[0] ? wait_available(ctx, c, b) : -1;
@@ -243,7 +279,7 @@ static void *backup_thread(void *arg)
     return NULL;
 }
 
-static void launch(run_ctx *ctx, int i)
+void bk_launch(run_ctx *ctx, int i)
 {
     run_backup *b = &ctx->backups[i];
     void **a = malloc(2 * sizeof *a);
@@ -267,6 +303,12 @@ static void *scheduler_thread(void *arg)
     int pending = sc->nbackups;
     /* The scheduler's own record: backup threads write their run_backup concurrently. */
     char launched[SC_MAX_BACKUPS] = {0};
+    /* Storm backups are the nemesis's to request (and to mark skipped). */
+    for (int i = 0; i < sc->nbackups; i++)
+        if (sc->backups[i].trigger == SC_BY_FAULT) {
+            launched[i] = 1;
+            pending--;
+        }
     while (pending > 0 && !atomic_load(&ctx->stop)) {
         int64_t now = bc_mono_ns();
         uint64_t ops = run_ops_done(ctx);
@@ -278,7 +320,7 @@ static void *scheduler_thread(void *arg)
                           : ops >= (uint64_t)b->plan->after_ops;
             if (due) {
                 launched[i] = 1;
-                launch(ctx, i);
+                bk_launch(ctx, i);
                 pending--;
             }
         }
@@ -286,22 +328,27 @@ static void *scheduler_thread(void *arg)
         bc_sleep_ns(BK_TICK_NS);
     }
     /* What was never requested (the run ended first) is said so in backups.jsonl. */
-    for (int i = 0; i < sc->nbackups; i++) {
-        run_backup *b = &ctx->backups[i];
-        if (launched[i]) continue;
-        snprintf(b->status, sizeof b->status, "SKIPPED");
-        snprintf(b->error, sizeof b->error, "%s",
-                 b->plan->trigger == SC_AFTER_OPS ? "the run ended before after_ops was reached"
-                                                  : "the run ended before its time");
-        cJSON *l = cJSON_CreateObject();
-        cJSON_AddStringToObject(l, "type", "backup");
-        cJSON_AddStringToObject(l, "id", b->plan->id);
-        cJSON_AddStringToObject(l, "status", "SKIPPED");
-        cJSON_AddStringToObject(l, "error", b->error);
-        run_emit_backups_line(ctx, l, 0);
-        atomic_fetch_add(&ctx->backups_settled, 1);
-    }
+    for (int i = 0; i < sc->nbackups; i++)
+        if (!launched[i])
+            bk_mark_skipped(ctx, i,
+                            ctx->backups[i].plan->trigger == SC_AFTER_OPS
+                                ? "the run ended before after_ops was reached"
+                                : "the run ended before its time");
     return NULL;
+}
+
+void bk_mark_skipped(run_ctx *ctx, int i, const char *why)
+{
+    run_backup *b = &ctx->backups[i];
+    snprintf(b->status, sizeof b->status, "SKIPPED");
+    snprintf(b->error, sizeof b->error, "%s", why);
+    cJSON *l = cJSON_CreateObject();
+    cJSON_AddStringToObject(l, "type", "backup");
+    cJSON_AddStringToObject(l, "id", b->plan->id);
+    cJSON_AddStringToObject(l, "status", "SKIPPED");
+    cJSON_AddStringToObject(l, "error", b->error);
+    run_emit_backups_line(ctx, l, 0);
+    atomic_fetch_add(&ctx->backups_settled, 1);
 }
 
 int bk_scheduler_start(run_ctx *ctx, pthread_t *th)

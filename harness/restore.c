@@ -20,6 +20,8 @@
 /* Parallel scan segments for a restored table. */
 #define RS_SCAN_SEGMENTS 4
 #define RS_POLL_START_S 0.05
+/* Fresh names tried when a restore's target table name is taken. */
+#define RS_NAME_TRIES 3
 
 /* DescribeTable's Table object (the caller owns it), or NULL: recorded on restore and
  * source records as "description" so the schema checker can compare key schemas, indexes
@@ -147,8 +149,52 @@ static void delete_table(run_ctx *ctx, ddb_client *c, const char *table)
 typedef struct restore_job {
     run_ctx *ctx;
     const sc_restore *rs;
+    int index; /* in the scenario's restores */
     pthread_t th;
 } restore_job;
+
+/* Errors that say the target table name is taken (TableAlreadyExistsException for
+ * restores, ResourceInUse/TableInUse on some targets). */
+static int name_taken(ddb_err e)
+{
+    return e == DDB_ERR_TABLE_EXISTS || e == DDB_ERR_RESOURCE_IN_USE || e == DDB_ERR_TABLE_IN_USE;
+}
+
+/* The index of the first backup restore (the one delete-backup-during-restore acts on). */
+static int first_backup_restore(const scenario *sc)
+{
+    for (int i = 0; i < sc->nrestores; i++)
+        if (sc->restores[i].kind == SC_RESTORE_BACKUP) return i;
+    return -1;
+}
+
+/* delete-backup-during-restore: the backup is deleted while its restore is CREATING;
+ * the outcome (deleted, or refused with BackupInUseException) is recorded in the fault's
+ * end line and on the restore line. */
+static void delete_backup_now(run_ctx *ctx, ddb_client *c, const sc_fault *f, const char *arn,
+                              const char *id, cJSON *line)
+{
+    nm_fault_line(ctx, f, "start", bc_now_ns(), NULL);
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddStringToObject(req, "BackupArn", arn);
+    ddb_result r;
+    ddb_call(c, "DeleteBackup", req, &r);
+    cJSON_Delete(req);
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "backup", id);
+    cJSON_AddStringToObject(p, "outcome",
+                            r.err == DDB_OK ? "deleted" : ddb_outcome_name(r.outcome));
+    char e[300] = "";
+    if (r.err != DDB_OK) {
+        run_describe_error(&r, e, sizeof e);
+        cJSON_AddStringToObject(p, "error", e);
+    }
+    bc_info("fault delete-backup-during-restore: DeleteBackup %s: %s", id,
+            r.err == DDB_OK ? "deleted" : e);
+    cJSON_AddItemToObject(line, "backup_deleted", cJSON_Duplicate(p, 1));
+    ddb_result_free(&r);
+    nm_fault_line(ctx, f, "end", bc_now_ns(), p);
+}
 
 static const run_backup *find_backup(run_ctx *ctx, const char *id)
 {
@@ -178,6 +224,14 @@ static void *restore_thread(void *arg)
     if (rs->kind == SC_RESTORE_BACKUP) {
         const run_backup *b = find_backup(ctx, rs->backup);
         cJSON_AddStringToObject(l, "backup", rs->backup);
+        if (b && strcmp(b->status, "REFUSED") == 0) {
+            /* A storm request the target refused: no backup, nothing to restore (the
+             * refusal is in backups.jsonl as a "refused" line). */
+            cJSON_Delete(l);
+            cJSON_Delete(req);
+            ddb_client_free(c);
+            return NULL;
+        }
         if (!b || strcmp(b->status, "AVAILABLE") != 0) {
             snprintf(msg, sizeof msg, "backup %s is %s, not AVAILABLE", rs->backup,
                      b && b->status[0] ? b->status : "missing");
@@ -199,10 +253,75 @@ static void *restore_thread(void *arg)
         cJSON_AddNumberToObject(req, "RestoreDateTime", (double)t / 1e9);
         op = "RestoreTableToPointInTime";
     }
+    /* The table name to restore into. A name that is taken (an earlier run's table, or a
+     * restore-collision fault aiming at the source table) is recorded and the restore is
+     * requested again under a fresh name. */
+    const sc_fault *collide = job->index == 0 ? nm_find_kind(ctx->sc, "restore-collision") : NULL;
+    if (collide && atomic_load(&ctx->source_deleted)) {
+        bc_warn("fault restore-collision: the source table was deleted; no name to collide with");
+        collide = NULL;
+    }
+    cJSON *collisions = NULL;
     ddb_result r;
-    ddb_call(c, op, req, &r);
+    int64_t requested_ns = 0;
+    for (int attempt = 0;; attempt++) {
+        int forced = collide && attempt == 0;
+        char name[RUN_TABLE_MAX];
+        int k = attempt - (collide ? 1 : 0); /* fresh names: table, table-2, table-3 */
+        if (forced)
+            snprintf(name, sizeof name, "%s", ctx->table);
+        else if (k == 0)
+            snprintf(name, sizeof name, "%s", table);
+        else
+            snprintf(name, sizeof name, "%.200s-%d", table, k + 1);
+        if (forced) {
+            cJSON *sp = cJSON_CreateObject();
+            cJSON_AddStringToObject(sp, "restore", rs->id);
+            cJSON_AddStringToObject(sp, "table", name);
+            nm_fault_line(ctx, collide, "start", bc_now_ns(), sp);
+        }
+        cJSON_ReplaceItemInObjectCaseSensitive(req, "TargetTableName", cJSON_CreateString(name));
+        ddb_call(c, op, req, &r);
+        if (forced) {
+            cJSON *ep = cJSON_CreateObject();
+            char e[300] = "";
+            if (r.err != DDB_OK) run_describe_error(&r, e, sizeof e);
+            cJSON_AddStringToObject(ep, "outcome", r.err == DDB_OK ? "accepted" : "refused");
+            if (e[0]) cJSON_AddStringToObject(ep, "error", e);
+            nm_fault_line(ctx, collide, "end", bc_now_ns(), ep);
+        }
+        if (forced && r.err == DDB_OK) {
+            /* The target restored over a live table's name: never scan or delete it (it
+             * may be the source); the restore is a failure with that reason. */
+            snprintf(msg, sizeof msg,
+                     "the target accepted a restore into the existing table %s "
+                     "(TableAlreadyExistsException expected)",
+                     name);
+            ddb_result_free(&r);
+            cJSON_Delete(req);
+            cJSON_Delete(collisions);
+            goto done;
+        }
+        if (name_taken(r.err) && attempt < RS_NAME_TRIES) {
+            char e[300];
+            run_describe_error(&r, e, sizeof e);
+            if (!collisions) collisions = cJSON_CreateArray();
+            cJSON *ce = cJSON_CreateObject();
+            cJSON_AddStringToObject(ce, "table", name);
+            cJSON_AddStringToObject(ce, "error", e);
+            cJSON_AddItemToArray(collisions, ce);
+            bc_info("restore %s: %s is taken (%s); requesting it again under a new name", rs->id,
+                    name, e);
+            ddb_result_free(&r);
+            continue;
+        }
+        snprintf(table, sizeof table, "%s", name);
+        break;
+    }
     cJSON_Delete(req);
-    int64_t requested_ns = r.invoke_ns;
+    cJSON_ReplaceItemInObjectCaseSensitive(l, "table", cJSON_CreateString(table));
+    if (collisions) cJSON_AddItemToObject(l, "collisions", collisions);
+    requested_ns = r.invoke_ns;
     run_add_ns(l, "requested_ns", requested_ns);
     if (r.err != DDB_OK) {
         run_describe_error(&r, msg, sizeof msg);
@@ -212,12 +331,24 @@ static void *restore_thread(void *arg)
         goto done;
     }
     ddb_result_free(&r);
+    const sc_fault *del = nm_find_kind(ctx->sc, "delete-backup-during-restore");
+    int deleted_backup = 0;
+    if (del && rs->kind == SC_RESTORE_BACKUP && job->index == first_backup_restore(ctx->sc)) {
+        const run_backup *b = find_backup(ctx, rs->backup);
+        delete_backup_now(ctx, c, del, b->arn, rs->backup, l);
+        deleted_backup = 1;
+    }
     int64_t active_ns = 0;
     int w = rs_wait_table_active(ctx, c, table, ctx->tg.restore_deadline_s, &active_ns, msg,
                                  sizeof msg);
     if (w != 0) {
         status = w == 1 ? "TIMEOUT" : "FAILED";
         if (w == 2) snprintf(msg, sizeof msg, "interrupted before ACTIVE");
+        if (deleted_backup && w != 2) {
+            char m2[sizeof msg];
+            snprintf(m2, sizeof m2, "%.300s (its backup was deleted while it ran)", msg);
+            snprintf(msg, sizeof msg, "%s", m2);
+        }
         delete_table(ctx, c, table);
         goto done;
     }
@@ -276,6 +407,7 @@ void rs_restore_all(run_ctx *ctx)
     for (int i = 0; i < n; i++) {
         jobs[i].ctx = ctx;
         jobs[i].rs = &ctx->sc->restores[i];
+        jobs[i].index = i;
         if (pthread_create(&jobs[i].th, NULL, restore_thread, &jobs[i]) != 0) {
             restore_thread(&jobs[i]);
             jobs[i].ctx = NULL;

@@ -36,6 +36,10 @@
 #define RUN_AWS_EST_OPS_PER_THREAD 200.0
 /* Days a backup is billed for in the estimate (the run deletes it at the end). */
 #define RUN_AWS_EST_BACKUP_DAYS 1.0
+/* Slack added to the request deadlines when waiting for workers at the end. */
+#define RUN_STOP_MARGIN_S 1.0
+/* A worker still busy this long after the end is named in the log. */
+#define RUN_STOP_SAY_AFTER_S 0.5
 
 /* The one process-wide mutable: set by the signal handler (which can reach nothing
  * else), read by the main thread, which turns it into ctx->stop/interrupted. */
@@ -371,6 +375,7 @@ static void *worker_thread(void *arg)
     if (rw->ops->setup && rw->ops->setup(w, rw->msg, sizeof rw->msg) != 0) {
         rw->rc = -1;
         run_fatal(ctx, "workload %s setup (worker %d): %s", rw->ops->name, w->worker, rw->msg);
+        atomic_store(&rw->finished, 1);
         return NULL;
     }
     /* Every worker starts at the common start, after every setup finished. */
@@ -412,7 +417,37 @@ static void *worker_thread(void *arg)
             break;
         }
     }
+    atomic_store(&rw->finished, 1);
     return NULL;
+}
+
+/* A partition fault cuts off `fraction` of the workers (at least one): which ones is
+ * drawn from the seed, so a run with the same seed cuts off the same workers. They
+ * connect through the partition group's proxy port for the whole run. */
+static void choose_partitioned(run_ctx *ctx)
+{
+    const sc_fault *f = nm_find_kind(ctx->sc, "partition");
+    if (!f || !ctx->tg.proxy) return;
+    int n = ctx->nworkers;
+    int k = (int)lround(f->fraction * n);
+    if (k < 1 && f->fraction > 0) k = 1;
+    if (k > n) k = n;
+    int *order = malloc(sizeof *order * (size_t)n);
+    if (!order) return;
+    for (int i = 0; i < n; i++)
+        order[i] = i;
+    pcg32 rng;
+    pcg32_seed(&rng, ctx->seed ^ 0x70617274u /* "part" */, 7);
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)pcg32_bounded(&rng, (uint32_t)i + 1);
+        int t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+    for (int i = 0; i < k; i++)
+        ctx->workers[order[i]].partitioned = 1;
+    free(order);
+    bc_info("partition: %d of %d workers connect through the partition port", k, n);
 }
 
 static int start_workers(run_ctx *ctx, char *err, size_t errlen)
@@ -425,6 +460,7 @@ static int start_workers(run_ctx *ctx, char *err, size_t errlen)
         return -1;
     }
     memset(ctx->workers, 0, sizeof(run_worker) * (size_t)ctx->nworkers);
+    choose_partitioned(ctx);
     int g = 0;
     for (int i = 0; i < sc->nworkloads; i++) {
         const wl_spec *s = &sc->workloads[i];
@@ -433,7 +469,10 @@ static int start_workers(run_ctx *ctx, char *err, size_t errlen)
             rw->ctx = ctx;
             rw->ops = wl_find(s->type);
             wl_worker_init(&rw->w, s, g, t, ctx->seed);
-            rw->w.db = ddb_client_new(&ctx->tg.cfg);
+            ddb_config wc;
+            tgt_worker_config(&ctx->tg, rw->partitioned, &wc);
+            rw->w.db = ddb_client_new(&wc);
+            memset(&wc.creds, 0, sizeof wc.creds);
             rw->w.table = ctx->table;
             rw->w.hash_key = sc->table.hash_key;
             rw->w.journal = ctx->journal;
@@ -459,6 +498,59 @@ static int start_workers(run_ctx *ctx, char *err, size_t errlen)
         ctx->workers[i].started = 1;
     }
     return 0;
+}
+
+/* How long a worker may still be inside one operation after the workload's end: every
+ * attempt ends by its request deadline, and retries sleep at most their backoff bound. */
+static double stop_grace_s(const run_ctx *ctx)
+{
+    const ddb_config *c = &ctx->tg.cfg;
+    int attempts = c->max_attempts > 0 ? c->max_attempts : DDB_DEFAULT_MAX_ATTEMPTS;
+    double s = 0;
+    for (int i = 0; i < attempts; i++)
+        s += (double)c->request_timeout_ms / 1000.0 +
+             (i + 1 < attempts ? (double)ddb_backoff_bound_ns(i) / 1e9 : 0);
+    return s + RUN_STOP_MARGIN_S;
+}
+
+/* After the stop: waits for the workers, saying which are still waiting on a request
+ * (a black hole, a partition) and how long they may take, so a run that ends late says
+ * why. The request deadline bounds the wait; the workers are joined after. */
+static void wait_workers_stop(run_ctx *ctx)
+{
+    double grace = stop_grace_s(ctx);
+    int64_t t0 = bc_mono_ns();
+    int64_t said = t0 + (int64_t)(RUN_STOP_SAY_AFTER_S * BC_NS_PER_S);
+    int reported = 0;
+    for (;;) {
+        int busy = 0;
+        for (int i = 0; i < ctx->nworkers; i++)
+            busy += ctx->workers[i].started && !atomic_load(&ctx->workers[i].finished);
+        if (!busy) break;
+        int64_t now = bc_mono_ns();
+        if (!reported && now >= said) {
+            char list[256] = "";
+            size_t o = 0;
+            for (int i = 0; i < ctx->nworkers && o < sizeof list - 16; i++)
+                if (ctx->workers[i].started && !atomic_load(&ctx->workers[i].finished))
+                    o += (size_t)snprintf(list + o, sizeof list - o, "%s%d", o ? " " : "", i);
+            bc_warn("workload ended; %d worker(s) still waiting on a request (workers %s): "
+                    "their operations will end by the request deadline (%ld ms a try, up to "
+                    "%.1f s) and be recorded as indeterminate if unanswered",
+                    busy, list, (long)ctx->tg.cfg.request_timeout_ms, grace);
+            reported = 1;
+        }
+        if (now - t0 > (int64_t)(grace * BC_NS_PER_S)) {
+            bc_warn("%d worker(s) still inside a request %.1f s after the end (past the "
+                    "request deadline); waiting for them",
+                    busy, grace);
+            break;
+        }
+        bc_sleep_ns(10 * BC_NS_PER_MS);
+    }
+    if (reported)
+        bc_info("workers stopped %.2f s after the end of the workload",
+                (double)(bc_mono_ns() - t0) / 1e9);
 }
 
 static void join_workers(run_ctx *ctx)
@@ -694,6 +786,16 @@ int run_main(const run_opts *opts)
     target_up = 1;
     bc_info("target %s at %s (credentials: %s)", ctx->tg.kind, ctx->tg.endpoint,
             ctx->tg.cfg.creds.source);
+    if (nm_has_side(sc, SC_FAULT_NETWORK)) {
+        if (tgt_proxy_start(&ctx->tg, ctx->seed, nm_find_kind(sc, "partition") != NULL, err,
+                            sizeof err) != 0)
+            goto out;
+        bc_info("fault proxy on 127.0.0.1:%d in front of %s (workers only; the control plane "
+                "goes direct)",
+                ctx->tg.proxy_port, ctx->tg.endpoint);
+    }
+    bc_info("request deadline %ld ms a try (target.request_timeout_ms)",
+            (long)ctx->tg.cfg.request_timeout_ms);
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -747,9 +849,13 @@ int run_main(const run_opts *opts)
     }
 stop_run:
     atomic_store(&ctx->stop, 1);
+    if (ctx->workers) wait_workers_stop(ctx);
     join_workers(ctx);
     if (sched_up) pthread_join(sched_th, NULL);
-    if (nem_up) pthread_join(nem_th, NULL);
+    if (nem_up) {
+        pthread_join(nem_th, NULL);
+        nm_workload_ended(ctx);
+    }
     sched_up = nem_up = 0;
     if (g_signal) atomic_store(&ctx->interrupted, 1);
     if (atomic_load(&ctx->interrupted)) {
@@ -803,6 +909,7 @@ out:
     }
     if (ctx->journal) {
         if (err[0] && strcmp(end_reason, "completed") == 0) end_reason = "error";
+        nm_finish(ctx);
         write_end(ctx, end_reason);
         hist_journal_close(ctx->journal);
         ctx->journal = NULL;

@@ -44,6 +44,8 @@ typedef struct run_worker {
     /* Read by the progress and scheduler threads while the worker runs. */
     _Alignas(64) _Atomic uint64_t ops_done;
     _Atomic uint64_t errors;
+    _Atomic int finished; /* the thread returned (the run's stop grace watches it) */
+    int partitioned;      /* connects through the partition group's proxy port */
 } run_worker;
 
 typedef struct run_backup {
@@ -56,6 +58,7 @@ typedef struct run_backup {
     char error[300];
     pthread_t th;
     int started;
+    _Atomic int answered; /* CreateBackup returned (the nemesis ends a storm on it) */
 } run_backup;
 
 typedef struct run_ctx {
@@ -85,6 +88,10 @@ typedef struct run_ctx {
     int nworkers;
     run_worker *workers;
     run_backup backups[SC_MAX_BACKUPS];
+
+    /* The nemesis's view of each fault (nemesis.c): written by the nemesis thread, read
+     * by the main thread only after joining it (nm_finish). */
+    int nm_state[SC_MAX_FAULTS];
 } run_ctx;
 
 /* Adds an instant as a JSON integer: ns since the epoch exceed a double's 53 bits, and
@@ -106,6 +113,10 @@ void run_describe_error(const ddb_result *r, char *out, size_t n);
 
 /* backups.c */
 int bk_scheduler_start(run_ctx *ctx, pthread_t *th);
+/* Requests backup i now, on its own thread (the scheduler, and the nemesis for a storm). */
+void bk_launch(run_ctx *ctx, int i);
+/* Marks backup i as never requested (the run ended first) in backups.jsonl. */
+void bk_mark_skipped(run_ctx *ctx, int i, const char *why);
 void bk_join_all(run_ctx *ctx);
 /* restore.c: every restore of the scenario, then the source scan. */
 void rs_restore_all(run_ctx *ctx);
@@ -115,6 +126,18 @@ int rs_wait_table_active(run_ctx *ctx, ddb_client *c, const char *table, double 
                          int64_t *active_ns, char *msg, size_t n);
 /* nemesis.c */
 int nm_start(run_ctx *ctx, pthread_t *th);
+/* After the nemesis thread and the workers are joined: ends the network faults. */
+void nm_workload_ended(run_ctx *ctx);
+/* After the nemesis thread is joined and the backups settled: records the end of every
+ * fault still on (the run's end is theirs) so each start line has its end line. */
+void nm_finish(run_ctx *ctx);
+/* 1 if the scenario has a fault of this side / this kind. */
+int nm_has_side(const scenario *sc, sc_fault_side side);
+const sc_fault *nm_find_kind(const scenario *sc, const char *kind);
+/* Emits a fault line for a fault acted out outside the nemesis (restore phase);
+ * `params` (owned, may be NULL) go in the line. */
+void nm_fault_line(run_ctx *ctx, const sc_fault *f, const char *phase, int64_t at_ns,
+                   cJSON *params);
 /* progress.c */
 int pg_start(run_ctx *ctx, pthread_t *th);
 /* truth.c: the emulator's vendor answer for {"key": value}; NULL with err on failure. */

@@ -117,6 +117,11 @@ static const sc_field target_fields[] = {
     {"restore_deadline_s", SC_T_DOUBLE, FLD(sc_target, restore_deadline_s), 0, "0", NULL,
      SC_F_NONNEG, 0, 0,
      "how long a restore may take; 0 = the target's default (30 s embedded, 4 h AWS)", NULL},
+    {"request_timeout_ms", SC_T_LONG, FLD(sc_target, request_timeout_ms), 0, "0", NULL, SC_F_NONNEG,
+     0, 0,
+     "deadline of each request attempt (a black-holed request ends as indeterminate); 0 = "
+     "10000",
+     NULL},
 };
 static const sc_section target_section = {"target", target_fields, N(target_fields),
                                           "where the run sends its requests"};
@@ -178,7 +183,18 @@ static const sc_section restore_section = {"restores[]", restore_fields, N(resto
                                            "{\"from\":\"bN\"}, {\"pitr_at_s\":N}"};
 
 /* The bit of each fault field in sc_fault.present is its index here. */
-enum { FB_KIND, FB_AT, FB_FOR, FB_FRACTION, FB_COUNT, FB_MS, FB_JITTER, FB_OPS, FB_AFTER };
+enum {
+    FB_KIND,
+    FB_AT,
+    FB_FOR,
+    FB_FRACTION,
+    FB_COUNT,
+    FB_MS,
+    FB_JITTER,
+    FB_OPS,
+    FB_AFTER,
+    FB_BYTES
+};
 static const sc_field fault_fields[] = {
     {"kind", SC_T_STRING, FLD(sc_fault, kind), SZ(sc_fault, kind), NULL, NULL, 0, 0, 0,
      "fault kind (`backcheck scenarios --faults` lists them)", NULL},
@@ -187,17 +203,20 @@ static const sc_field fault_fields[] = {
     {"for_s", SC_T_DOUBLE, FLD(sc_fault, for_s), 0, NULL, NULL, SC_F_POSITIVE | SC_F_OPTIONAL, 0, 0,
      "duration; absent = until the end", NULL},
     {"fraction", SC_T_DOUBLE, FLD(sc_fault, fraction), 0, NULL, NULL, SC_F_RANGE | SC_F_OPTIONAL, 0,
-     1, "fraction of items/requests affected", NULL},
+     1, "fraction of items, requests, connections (reset) or workers (partition) affected", NULL},
     {"count", SC_T_LONG, FLD(sc_fault, count), 0, NULL, NULL, SC_F_POSITIVE | SC_F_OPTIONAL, 0, 0,
-     "phantom: items added", NULL},
+     "phantom: items added; backup-storm: concurrent CreateBackup calls", NULL},
     {"ms", SC_T_LONG, FLD(sc_fault, ms), 0, NULL, NULL, SC_F_NONNEG | SC_F_OPTIONAL, 0, 0,
-     "milliseconds (latency, stalls, cut shifts)", NULL},
+     "milliseconds (latencies, stalls, cut shifts)", NULL},
     {"jitter_ms", SC_T_LONG, FLD(sc_fault, jitter_ms), 0, NULL, NULL, SC_F_NONNEG | SC_F_OPTIONAL,
      0, 0, "latency: random extra milliseconds", NULL},
     {"ops", SC_T_STRING, FLD(sc_fault, ops), SZ(sc_fault, ops), NULL, NULL, SC_F_OPTIONAL, 0, 0,
      "operations affected (\"PutItem|UpdateItem\")", NULL},
     {"after", SC_T_BOOL, FLD(sc_fault, after), 0, NULL, NULL, SC_F_OPTIONAL, 0, 0,
      "error: fail after applying the write (indeterminate outcome)", NULL},
+    {"bytes_per_s", SC_T_LONG, FLD(sc_fault, bytes_per_s), 0, NULL, NULL,
+     SC_F_POSITIVE | SC_F_OPTIONAL, 0, 0,
+     "bandwidth: bytes per second, per connection and direction", NULL},
 };
 static const sc_section fault_section = {"faults[]", fault_fields, N(fault_fields),
                                          "a fault injected during the run"};
@@ -257,24 +276,47 @@ const sc_section *const sc_sections[] = {&top_section,       &target_section,   
                                          &guarantee_section, &budget_section,   NULL};
 
 const sc_fault_kind sc_fault_kinds[] = {
-    {"drop", SC_FAULT_TARGET, "fraction", "acknowledged items missing from backups"},
-    {"phantom", SC_FAULT_TARGET, "count", "items nobody wrote appear in backups"},
+    /* Damage models: the emulator applies them when it materializes a backup. */
+    {"drop", SC_FAULT_TARGET, "fraction", "acknowledged items missing from backups", NULL},
+    {"phantom", SC_FAULT_TARGET, "count", "items nobody wrote appear in backups", NULL},
     {"tear-txn", SC_FAULT_TARGET, "fraction",
-     "transactions split across the cut (even under the exact model)"},
-    {"cut-early", SC_FAULT_TARGET, "ms", "the cut is taken this long before the request"},
-    {"cut-late", SC_FAULT_TARGET, "ms", "the cut is taken this long after the request"},
-    {"resurrect", SC_FAULT_TARGET, "fraction", "deleted items come back in backups"},
-    {"pitr-ignore-time", SC_FAULT_TARGET, "", "point-in-time restores return the latest state"},
-    {"throttle", SC_FAULT_TARGET, "fraction|ops", "requests throttled"},
-    {"error", SC_FAULT_TARGET, "fraction|ops|after", "500 InternalServerError"},
-    {"latency", SC_FAULT_TARGET, "ms|jitter_ms|ops", "added request latency"},
-    {"backup-stall", SC_FAULT_TARGET, "ms", "backups stay CREATING this long"},
-    {"backup-fail", SC_FAULT_TARGET, "", "backups never become AVAILABLE"},
-    {"restore-stall", SC_FAULT_TARGET, "ms", "restored tables stay CREATING this long"},
-    {"restore-fail", SC_FAULT_TARGET, "", "restored tables are dropped"},
+     "transactions split across the cut (even under the exact model)", NULL},
+    {"cut-early", SC_FAULT_TARGET, "ms", "the cut is taken this long before the request", NULL},
+    {"cut-late", SC_FAULT_TARGET, "ms", "the cut is taken this long after the request", NULL},
+    {"resurrect", SC_FAULT_TARGET, "fraction", "deleted items come back in backups", NULL},
+    {"pitr-ignore-time", SC_FAULT_TARGET, "", "point-in-time restores return the latest state",
+     NULL},
+    /* Server faults: the emulator misbehaves towards every client. */
+    {"throttle", SC_FAULT_TARGET, "fraction|ops", "requests throttled", NULL},
+    {"error", SC_FAULT_TARGET, "fraction|ops|after", "500 InternalServerError", NULL},
+    {"server-latency", SC_FAULT_TARGET, "ms|jitter_ms|ops", "the emulator answers this much later",
+     "latency"},
+    {"backup-stall", SC_FAULT_TARGET, "ms", "backups stay CREATING this long", NULL},
+    {"backup-fail", SC_FAULT_TARGET, "", "backups never become AVAILABLE", NULL},
+    {"restore-stall", SC_FAULT_TARGET, "ms", "restored tables stay CREATING this long", NULL},
+    {"restore-fail", SC_FAULT_TARGET, "", "restored tables are dropped", NULL},
+    /* Network faults: the fault proxy between the workers and any target. */
+    {"latency", SC_FAULT_NETWORK, "ms|jitter_ms",
+     "the network delays every chunk between the workers and the target", NULL},
+    {"bandwidth", SC_FAULT_NETWORK, "bytes_per_s",
+     "the workers' connections are limited to this rate", NULL},
+    {"reset", SC_FAULT_NETWORK, "fraction",
+     "that fraction of the workers' connections and requests is reset (TCP RST)", NULL},
+    {"blackhole", SC_FAULT_NETWORK, "",
+     "nothing the workers send gets through or is answered: requests time out", NULL},
+    {"partition", SC_FAULT_NETWORK, "fraction",
+     "that fraction of the workers is cut off from the target (black hole)", NULL},
+    /* Control plane: the harness acts on the target. */
     {"delete-source", SC_FAULT_CONTROL, "",
-     "the harness deletes the source table at at_s (the source check is skipped)"},
-    {NULL, 0, NULL, NULL}};
+     "the harness deletes the source table at at_s (the source check is skipped)", NULL},
+    {"backup-storm", SC_FAULT_CONTROL, "count",
+     "count concurrent CreateBackup calls at at_s; each backup made is checked", NULL},
+    {"restore-collision", SC_FAULT_RESTORE, "",
+     "the first restore targets a table name that exists; the harness retries under a new name",
+     NULL},
+    {"delete-backup-during-restore", SC_FAULT_RESTORE, "",
+     "the first backup restore's backup is deleted while the restore runs", NULL},
+    {NULL, 0, NULL, NULL, NULL}};
 
 const sc_fault_kind *sc_fault_kind_find(const char *name)
 {
@@ -639,9 +681,9 @@ static int parse_restores(scenario *sc, const cJSON *list, char *err, size_t err
 }
 
 /* Builds "kind:key=value,..." for the emulator from the fault's present params. */
-static void fault_spec(sc_fault *f)
+static void fault_spec(sc_fault *f, const sc_fault_kind *k)
 {
-    size_t n = (size_t)snprintf(f->spec, sizeof f->spec, "%s", f->kind);
+    size_t n = (size_t)snprintf(f->spec, sizeof f->spec, "%s", k->emu_name ? k->emu_name : f->kind);
     char sep = ':';
 #define ADD(...)                                                                                   \
     do {                                                                                           \
@@ -658,6 +700,7 @@ static void fault_spec(sc_fault *f)
     if (f->present & BIT(FB_JITTER)) ADD("jitter_ms=%ld", f->jitter_ms);
     if (f->present & BIT(FB_OPS)) ADD("ops=%s", f->ops);
     if (f->present & BIT(FB_AFTER)) ADD("after=%d", f->after);
+    if (f->present & BIT(FB_BYTES)) ADD("bytes_per_s=%ld", f->bytes_per_s);
 #undef ADD
 }
 
@@ -687,20 +730,65 @@ static int parse_faults(scenario *sc, const cJSON *list, const sc_hooks *hooks, 
                         list_s);
         }
         f->side = k->side;
-        for (int b = FB_FRACTION; b <= FB_AFTER; b++)
+        for (int b = FB_FRACTION; b <= FB_BYTES; b++)
             if ((f->present & BIT(b)) && allowed_index(k->params, fault_fields[b].name) < 0)
                 return fail(err, errlen, "%s.%s: not a parameter of fault \"%s\"", path,
                             fault_fields[b].name, f->kind);
         if (f->side == SC_FAULT_CONTROL && !(f->present & BIT(FB_AT)))
             return fail(err, errlen, "%s.at_s: required for fault \"%s\"", path, f->kind);
+        if (f->side == SC_FAULT_RESTORE && (f->present & (BIT(FB_AT) | BIT(FB_FOR))))
+            return fail(err, errlen,
+                        "%s.%s: fault \"%s\" acts during the restores, after the workload; it "
+                        "takes no %s",
+                        path, (f->present & BIT(FB_AT)) ? "at_s" : "for_s", f->kind,
+                        (f->present & BIT(FB_AT)) ? "at_s" : "for_s");
         if ((f->present & BIT(FB_AT)) && f->at_s >= sc->duration_s)
             return fail(err, errlen, "%s.at_s: %g is not before the end of the run (%g s)", path,
                         f->at_s, sc->duration_s);
-        fault_spec(f);
+        /* Parameters a kind cannot do without (the proxy has no default to fall back on). */
+        const char *need = NULL;
+        if (strcmp(f->kind, "bandwidth") == 0 && !(f->present & BIT(FB_BYTES)))
+            need = "bytes_per_s";
+        else if ((strcmp(f->kind, "reset") == 0 || strcmp(f->kind, "partition") == 0) &&
+                 !(f->present & BIT(FB_FRACTION)))
+            need = "fraction";
+        else if (strcmp(f->kind, "latency") == 0 && !(f->present & BIT(FB_MS)))
+            need = "ms";
+        else if (strcmp(f->kind, "backup-storm") == 0 && !(f->present & BIT(FB_COUNT)))
+            need = "count";
+        if (need) return fail(err, errlen, "%s.%s: required for fault \"%s\"", path, need, f->kind);
+        if (strcmp(f->kind, "partition") == 0) {
+            /* Workers connect through their partition's port from the start, so every
+             * partition fault cuts off the same workers. */
+            for (int j = 0; j < i; j++)
+                if (strcmp(sc->faults[j].kind, "partition") == 0 &&
+                    sc->faults[j].fraction != f->fraction)
+                    return fail(err, errlen,
+                                "%s.fraction: every partition fault cuts off the same workers; "
+                                "use faults[%d]'s fraction (%g)",
+                                path, j, sc->faults[j].fraction);
+        }
+        fault_spec(f, k);
         if (f->side == SC_FAULT_TARGET && hooks && hooks->fault_validate) {
             char e2[256];
             if (hooks->fault_validate(f->spec, e2, sizeof e2))
                 return fail(err, errlen, "%s: %s", path, e2);
+        }
+        if (strcmp(f->kind, "backup-storm") == 0) {
+            /* The storm's backups are ordinary backups (restored and checked like the
+             * others), requested by the nemesis at at_s rather than by the scheduler. */
+            for (long c = 0; c < f->count; c++) {
+                if (add_backup(sc, SC_BY_FAULT, f->at_s, 0, 0, -1, path, err, errlen)) return -1;
+                sc_backup *b = &sc->backups[sc->nbackups - 1];
+                b->fault = i;
+                if (sc->nrestores >= SC_MAX_RESTORES)
+                    return fail(err, errlen, "%s.count: more than %d restores in all", path,
+                                SC_MAX_RESTORES);
+                sc_restore *r = &sc->restores[sc->nrestores++];
+                r->kind = SC_RESTORE_BACKUP;
+                memcpy(r->id, b->id, sizeof r->id);
+                memcpy(r->backup, b->id, sizeof r->backup);
+            }
         }
         sc->nfaults++;
     }
@@ -987,7 +1075,10 @@ cJSON *sc_to_json(const scenario *sc)
         cJSON_AddStringToObject(e, "id", b->id);
         if (b->trigger == SC_AT_TIME)
             cJSON_AddNumberToObject(e, "at_s", b->at_s);
-        else
+        else if (b->trigger == SC_BY_FAULT) {
+            cJSON_AddNumberToObject(e, "at_s", b->at_s);
+            cJSON_AddNumberToObject(e, "fault", b->fault);
+        } else
             cJSON_AddNumberToObject(e, "after_ops", (double)b->after_ops);
         if (b->burst) cJSON_AddNumberToObject(e, "burst", b->burst);
         cJSON_AddItemToArray(plan, e);

@@ -81,14 +81,19 @@ void sc_print_reference(FILE *f);
 
 typedef enum sc_fault_side {
     SC_FAULT_TARGET = 0, /* applied by the embedded emulator (emu_fault_validate) */
-    SC_FAULT_CONTROL     /* the harness acts on the target (e.g. deletes the source) */
+    SC_FAULT_CONTROL,    /* the harness acts on the target at at_s (deletes the source,
+                            requests a storm of backups) */
+    SC_FAULT_NETWORK,    /* the fault proxy between the workers and any target */
+    SC_FAULT_RESTORE     /* the harness acts during the restores (no at_s: they follow
+                            the workload) */
 } sc_fault_side;
 
 typedef struct sc_fault_kind {
     const char *name;
     sc_fault_side side;
-    const char *params; /* "fraction|count|ms|jitter_ms|ops|after" accepted */
+    const char *params; /* "fraction|count|ms|jitter_ms|ops|after|bytes_per_s" accepted */
     const char *help;
+    const char *emu_name; /* the emulator's name for it when it differs (NULL: name) */
 } sc_fault_kind;
 
 extern const sc_fault_kind sc_fault_kinds[]; /* terminated by {NULL} */
@@ -104,6 +109,7 @@ typedef struct sc_target {
     char region[64];           /* "" = from the environment */
     double backup_deadline_s;  /* 0 = the target's default */
     double restore_deadline_s; /* 0 = the target's default */
+    long request_timeout_ms;   /* every request's deadline; 0 = the client's default */
 } sc_target;
 
 typedef struct sc_gsi {
@@ -122,7 +128,11 @@ typedef struct sc_table {
     int pitr;
 } sc_table;
 
-typedef enum sc_backup_trigger { SC_AT_TIME = 0, SC_AFTER_OPS } sc_backup_trigger;
+typedef enum sc_backup_trigger {
+    SC_AT_TIME = 0,
+    SC_AFTER_OPS,
+    SC_BY_FAULT /* requested by a backup-storm fault (the nemesis), at the fault's at_s */
+} sc_backup_trigger;
 
 /* One backup to take (lists are expanded: {"every_s":2,"count":3} gives three). */
 typedef struct sc_backup {
@@ -131,7 +141,8 @@ typedef struct sc_backup {
     double at_s;    /* SC_AT_TIME: offset from the workload start */
     long after_ops; /* SC_AFTER_OPS: once this many ops completed */
     int burst;      /* >0: member of burst group N (requested concurrently) */
-    int entry;      /* index in the scenario's "backups" list */
+    int entry;      /* index in the scenario's "backups" list (-1: a storm backup) */
+    int fault;      /* SC_BY_FAULT: index of the backup-storm fault in "faults" */
 } sc_backup;
 
 typedef enum sc_restore_kind { SC_RESTORE_BACKUP = 0, SC_RESTORE_PITR } sc_restore_kind;
@@ -150,11 +161,11 @@ typedef struct sc_fault {
     double for_s; /* <= 0: until the end */
     /* params (present when the matching bit of `present` is set) */
     double fraction;
-    long count, ms, jitter_ms;
+    long count, ms, jitter_ms, bytes_per_s;
     char ops[128];
     int after;
     unsigned present; /* bit per fault field index (internal) */
-    char spec[256];   /* emulator spec "kind:key=value,..." */
+    char spec[256];   /* emulator spec "kind:key=value,..." (the emulator's kind name) */
 } sc_fault;
 
 typedef struct sc_guarantee {

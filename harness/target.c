@@ -247,12 +247,87 @@ int tgt_start(bc_target *t, const scenario *sc, const char *kind, const char *en
         snprintf(err, errlen, "unknown target \"%s\" (embedded, endpoint, moto, aws)", kind);
         return -1;
     }
-    if (rc == 0) snprintf(t->endpoint, sizeof t->endpoint, "%s", t->cfg.endpoint);
+    if (rc == 0) {
+        snprintf(t->endpoint, sizeof t->endpoint, "%s", t->cfg.endpoint);
+        /* Every request has a deadline: a black-holed request ends as indeterminate
+         * instead of holding its thread (and the run) forever. */
+        if (sc->target.request_timeout_ms > 0)
+            t->cfg.request_timeout_ms = sc->target.request_timeout_ms;
+    }
     return rc;
+}
+
+/* Splits "scheme://host[:port][/...]" (host may be "[v6]"); 0 or -1. */
+static int endpoint_host_port(const char *url, char *host, size_t n, int *port)
+{
+    const char *h = strstr(url, "://");
+    if (!h) return -1;
+    int tls = strncmp(url, "https", 5) == 0;
+    h += 3;
+    const char *end = h + strcspn(h, "/?#");
+    const char *colon = NULL;
+    if (*h == '[') {
+        const char *rb = memchr(h, ']', (size_t)(end - h));
+        if (!rb) return -1;
+        if ((size_t)(rb - h - 1) >= n) return -1;
+        snprintf(host, n, "%.*s", (int)(rb - h - 1), h + 1);
+        if (rb + 1 < end && rb[1] == ':') colon = rb + 1;
+    } else {
+        colon = memchr(h, ':', (size_t)(end - h));
+        const char *he = colon ? colon : end;
+        if (he == h || (size_t)(he - h) >= n) return -1;
+        snprintf(host, n, "%.*s", (int)(he - h), h);
+    }
+    *port = tls ? 443 : 80;
+    if (colon) {
+        char *e;
+        long p = strtol(colon + 1, &e, 10);
+        if (e != end || p <= 0 || p > 65535) return -1;
+        *port = (int)p;
+    }
+    return 0;
+}
+
+int tgt_proxy_start(bc_target *t, uint64_t seed, int partition, char *err, size_t errlen)
+{
+    char host[256];
+    int port;
+    if (endpoint_host_port(t->cfg.endpoint, host, sizeof host, &port) != 0) {
+        snprintf(err, errlen, "network faults: cannot find host and port in endpoint %.300s",
+                 t->cfg.endpoint);
+        return -1;
+    }
+    char e[256];
+    if (bc_proxy_start(host, port, seed, &t->proxy, e, sizeof e) != BC_PROXY_OK) {
+        snprintf(err, errlen, "network faults: fault proxy: %s", e);
+        t->proxy = NULL;
+        return -1;
+    }
+    t->proxy_port = bc_proxy_port(t->proxy);
+    if (partition && bc_proxy_group_port(t->proxy, TGT_PARTITION_GROUP, &t->partition_port, e,
+                                         sizeof e) != BC_PROXY_OK) {
+        snprintf(err, errlen, "network faults: partition port: %s", e);
+        bc_proxy_stop(t->proxy);
+        t->proxy = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+void tgt_worker_config(const bc_target *t, int partitioned, ddb_config *out)
+{
+    *out = t->cfg;
+    if (!t->proxy) return;
+    snprintf(out->connect_to, sizeof out->connect_to, "127.0.0.1:%d",
+             partitioned && t->partition_port ? t->partition_port : t->proxy_port);
 }
 
 void tgt_stop(bc_target *t)
 {
+    if (t->proxy) {
+        bc_proxy_stop(t->proxy);
+        t->proxy = NULL;
+    }
     if (t->emu) {
         emu_stop(t->emu);
         t->emu = NULL;

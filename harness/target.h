@@ -6,6 +6,11 @@
  *             loopback endpoint that needs none)
  *   moto      `moto_server` started on a free loopback port, stopped at the end
  *   aws       real AWS (the caller has already applied the --allow-aws and budget guards)
+ *
+ * When the scenario has network faults, a fault proxy (proxy.h) relays the WORKERS'
+ * connections to the target: their clients connect to the proxy's loopback port
+ * (CURLOPT_CONNECT_TO keeps the target's host name for TLS and signing), while the
+ * control plane (backups, restores, scans) goes direct.
  */
 #ifndef BC_TARGET_H
 #define BC_TARGET_H
@@ -15,6 +20,7 @@
 
 #include "ddb/ddb.h"
 #include "emulator/emu.h"
+#include "harness/proxy.h"
 #include "harness/scenario.h"
 
 /* Default waits per target kind ("Real AWS differs in time and size", DESIGN.md). */
@@ -36,7 +42,10 @@ typedef struct bc_target {
     char endpoint[512];
     int loopback;
     double backup_deadline_s, restore_deadline_s;
-    double poll_cap_s; /* longest sleep between status polls */
+    double poll_cap_s;  /* longest sleep between status polls */
+    bc_proxy *proxy;    /* the network fault proxy, or NULL (no network fault) */
+    int proxy_port;     /* where the workers connect */
+    int partition_port; /* where partitioned workers connect (0: no partition fault) */
 } bc_target;
 
 /* Starts (or resolves) the target. `faults_at_start` are emulator specs active for the
@@ -44,6 +53,14 @@ typedef struct bc_target {
 int tgt_start(bc_target *t, const scenario *sc, const char *kind, const char *endpoint,
               const char *log_dir, char *err, size_t errlen);
 void tgt_stop(bc_target *t);
+/* Starts the fault proxy in front of the target's endpoint (host and port from the URL;
+ * 80/443 by default); `partition` also opens the partition group's port. Faults start
+ * switched off. 0 or -1 with a message. */
+int tgt_proxy_start(bc_target *t, uint64_t seed, int partition, char *err, size_t errlen);
+/* The group partition faults black-hole (partitioned workers connect on its port). */
+#define TGT_PARTITION_GROUP 0
+/* A worker's client configuration: the target's, through the proxy when there is one. */
+void tgt_worker_config(const bc_target *t, int partitioned, ddb_config *out);
 /* 1 if url's host is 127.0.0.0/8, ::1 or localhost. */
 int tgt_is_loopback(const char *url);
 #endif

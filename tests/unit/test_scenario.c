@@ -155,6 +155,52 @@ static void test_faults_build_emulator_specs(void **state)
     sc_free(sc);
 }
 
+static void test_fault_sides_and_emulator_names(void **state)
+{
+    (void)state;
+    scenario *sc = load_ok("{\"workloads\":[{\"type\":\"insert\"}],\"faults\":["
+                           "{\"kind\":\"latency\",\"ms\":20,\"jitter_ms\":5},"
+                           "{\"kind\":\"server-latency\",\"ms\":30,\"ops\":\"PutItem\"},"
+                           "{\"kind\":\"bandwidth\",\"bytes_per_s\":5000,\"at_s\":1},"
+                           "{\"kind\":\"reset\",\"fraction\":0.2},{\"kind\":\"blackhole\"},"
+                           "{\"kind\":\"partition\",\"fraction\":0.5},"
+                           "{\"kind\":\"restore-collision\"},"
+                           "{\"kind\":\"delete-backup-during-restore\"}]}");
+    assert_int_equal(sc->faults[0].side, SC_FAULT_NETWORK);
+    /* The emulator knows its server latency as "latency". */
+    assert_int_equal(sc->faults[1].side, SC_FAULT_TARGET);
+    assert_string_equal(sc->faults[1].spec, "latency:ms=30,ops=PutItem");
+    assert_int_equal(sc->faults[2].bytes_per_s, 5000);
+    for (int i = 2; i < 6; i++)
+        assert_int_equal(sc->faults[i].side, SC_FAULT_NETWORK);
+    assert_int_equal(sc->faults[6].side, SC_FAULT_RESTORE);
+    assert_int_equal(sc->faults[7].side, SC_FAULT_RESTORE);
+    sc_free(sc);
+}
+
+static void test_backup_storm_adds_checked_backups(void **state)
+{
+    (void)state;
+    scenario *sc = load_ok("{\"workloads\":[{\"type\":\"insert\"}],\"backups\":[{\"at_s\":1}],"
+                           "\"faults\":[{\"kind\":\"backup-storm\",\"at_s\":2,\"count\":3}]}");
+    assert_int_equal(sc->nbackups, 4);
+    for (int i = 1; i < 4; i++) {
+        assert_int_equal(sc->backups[i].trigger, SC_BY_FAULT);
+        assert_int_equal(sc->backups[i].fault, 0);
+        assert_true(sc->backups[i].at_s == 2);
+    }
+    /* Every storm backup is restored, like the scheduled one. */
+    assert_int_equal(sc->nrestores, 4);
+    assert_string_equal(sc->restores[3].backup, sc->backups[3].id);
+    /* The resolved plan names the fault that requests them. */
+    cJSON *j = sc_to_json(sc);
+    cJSON *plan = cJSON_GetObjectItemCaseSensitive(j, "backup_plan");
+    assert_int_equal(cJSON_GetArraySize(plan), 4);
+    assert_non_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(plan, 3), "fault"));
+    cJSON_Delete(j);
+    sc_free(sc);
+}
+
 static int reject_all_faults(const char *spec, char *err, size_t errlen)
 {
     snprintf(err, errlen, "emulator refuses %s", spec);
@@ -228,6 +274,25 @@ static void test_errors_name_the_field(void **state)
          "faults[0].ms: not a parameter of fault \"drop\""},
         {"{\"workloads\":[{\"type\":\"insert\"}],\"faults\":[{\"kind\":\"delete-source\"}]}",
          "faults[0].at_s: required for fault \"delete-source\""},
+        {"{\"workloads\":[{\"type\":\"insert\"}],\"faults\":[{\"kind\":\"latency\",\"ms\":5,"
+         "\"ops\":\"PutItem\"}]}",
+         "faults[0].ops: not a parameter of fault \"latency\""},
+        {"{\"workloads\":[{\"type\":\"insert\"}],\"faults\":[{\"kind\":\"bandwidth\"}]}",
+         "faults[0].bytes_per_s: required for fault \"bandwidth\""},
+        {"{\"workloads\":[{\"type\":\"insert\"}],\"faults\":[{\"kind\":\"reset\"}]}",
+         "faults[0].fraction: required for fault \"reset\""},
+        {"{\"workloads\":[{\"type\":\"insert\"}],\"faults\":[{\"kind\":\"backup-storm\","
+         "\"at_s\":1}]}",
+         "faults[0].count: required for fault \"backup-storm\""},
+        {"{\"workloads\":[{\"type\":\"insert\"}],\"faults\":[{\"kind\":\"restore-collision\","
+         "\"at_s\":1}]}",
+         "faults[0].at_s: fault \"restore-collision\" acts during the restores"},
+        {"{\"workloads\":[{\"type\":\"insert\"}],\"faults\":[{\"kind\":\"partition\","
+         "\"fraction\":0.5},{\"kind\":\"partition\",\"fraction\":0.25,\"at_s\":2}]}",
+         "faults[1].fraction: every partition fault cuts off the same workers"},
+        {"{\"workloads\":[{\"type\":\"insert\"}],\"faults\":[{\"kind\":\"backup-storm\","
+         "\"at_s\":1,\"count\":70}]}",
+         "more than 64 backups in all"},
         {"{\"workloads\":[{\"type\":\"insert\",\"txn_min\":5,\"txn_max\":3}]}",
          "workloads[0].txn_min: 5 is above txn_max 3"},
         {"{\"name\":\"a b\",\"workloads\":[{\"type\":\"insert\"}]}", "name: \"a b\" may hold"},
@@ -328,6 +393,8 @@ int main(void)
         cmocka_unit_test(test_restores_and_pitr_enable_pitr),
         cmocka_unit_test(test_guarantee_forms),
         cmocka_unit_test(test_faults_build_emulator_specs),
+        cmocka_unit_test(test_fault_sides_and_emulator_names),
+        cmocka_unit_test(test_backup_storm_adds_checked_backups),
         cmocka_unit_test(test_hooks_validate_workloads_and_faults),
         cmocka_unit_test(test_errors_name_the_field),
         cmocka_unit_test(test_resolved_output_reloads_identically),
