@@ -10,7 +10,8 @@
  *
  * Locking order (always in this order, never the reverse):
  *   server tables_lock -> table meta_lock -> partition locks (by table id, then index)
- *   server backups_lock and fault_lock are leaves (nothing is locked while holding them).
+ *   server backups_lock, fault_lock and token_lock are leaves (nothing is locked while
+ *   holding them).
  */
 #ifndef BC_EMU_INTERNAL_H
 #define BC_EMU_INTERNAL_H
@@ -38,6 +39,14 @@
 #define EMU_TXN_MAX_ACTIONS 100
 /* Transactions: aggregate item size at most 4 MB. */
 #define EMU_TXN_MAX_BYTES (4 * 1024 * 1024)
+/* TransactWriteItems ClientRequestToken: "A client request token is valid for 10 minutes
+ * after the first request that uses it is completed" (API reference). */
+#define EMU_TOKEN_TTL_NS (10LL * 60 * 1000 * 1000 * 1000)
+/* ClientRequestToken: length 1..36 (service model, ClientRequestToken). */
+#define EMU_TOKEN_MAX_LEN 36
+/* Buckets of the token table (a power of two; chains stay short at thousands of
+ * transactions a second over the 10-minute window). */
+#define EMU_TOKEN_BUCKETS 65536
 /* ListTables / ListBackups page sizes (Limit 1..100). */
 #define EMU_LIST_MAX 100
 /* Table and index names: 3..255 of [a-zA-Z0-9_.-]. */
@@ -187,6 +196,25 @@ typedef struct emu_backup {
     emu_cut_model model;
 } emu_backup;
 
+/* One ClientRequestToken seen by TransactWriteItems (items.c). */
+typedef struct emu_token {
+    char token[EMU_TOKEN_MAX_LEN + 1];
+    char digest[65];         /* SHA-256 (hex) of the request without its token and Return* */
+    int in_progress;         /* the first request with this token has not finished yet */
+    int64_t done_ns;         /* when it finished (in the requests' clock) */
+    struct emu_token *chain; /* next in the bucket */
+    struct emu_token *older, *newer; /* finished tokens, oldest first (for pruning) */
+} emu_token;
+
+/* Outcome of looking a token up before a transaction runs. */
+typedef enum emu_token_state {
+    EMU_TOKEN_NEW = 0,     /* registered as in progress: run the transaction */
+    EMU_TOKEN_REPEAT,      /* finished with the same parameters: answer without applying */
+    EMU_TOKEN_MISMATCH,    /* same token, other parameters: IdempotentParameterMismatch */
+    EMU_TOKEN_IN_PROGRESS, /* same token still running: TransactionInProgress */
+    EMU_TOKEN_NOMEM,       /* out of memory */
+} emu_token_state;
+
 /* Background jobs (backup.c). */
 typedef enum emu_job_kind { EMU_JOB_BACKUP = 0, EMU_JOB_RESTORE, EMU_JOB_PITR } emu_job_kind;
 typedef struct emu_job {
@@ -227,6 +255,13 @@ struct emu_server {
     int stopping;
     pthread_t worker;
     int worker_started;
+
+    /* TransactWriteItems idempotency tokens: hash buckets, and the finished ones in
+     * completion order so that expired tokens are dropped from the old end. */
+    pthread_mutex_t token_lock;
+    emu_token **token_buckets; /* EMU_TOKEN_BUCKETS chains */
+    emu_token *token_oldest, *token_newest;
+    long ntokens;
 
     pthread_mutex_t fault_lock;
     int nfaults;
@@ -306,6 +341,19 @@ int emu_op_batch_write(emu_req *r);
 int emu_op_batch_get(emu_req *r);
 int emu_op_transact_write(emu_req *r);
 int emu_op_transact_get(emu_req *r);
+/* Token table (items.c): looks `token` up at now_ns (dropping tokens expired by then) and
+ * registers it as in progress when it is new. emu_token_end finishes a registered token:
+ * kept (done at done_ns) when the transaction was applied, forgotten otherwise so that a
+ * retry runs again. emu_tokens_free_all releases the table. */
+emu_token_state emu_token_begin(emu_server *s, const char *token, const char *digest,
+                                int64_t now_ns);
+void emu_token_end(emu_server *s, const char *token, int applied, int64_t done_ns);
+long emu_token_count(emu_server *s);
+/* The digest a TransactWriteItems body is compared by: SHA-256 (hex) of the body with its
+ * members sorted, without ClientRequestToken, ReturnConsumedCapacity and
+ * ReturnItemCollectionMetrics. Returns 0 or -1 (memory). */
+int emu_tx_digest(const cJSON *body, char out[65]);
+void emu_tokens_free_all(emu_server *s);
 
 /* tables.c ops */
 int emu_op_create_table(emu_req *r);

@@ -14,6 +14,7 @@
  */
 #include "emulator/emu_internal.h"
 #include "emulator/expr.h"
+#include "ddb/sigv4.h"
 #include "util/clock.h"
 
 #include <math.h>
@@ -1391,17 +1392,14 @@ fail:
     return -1;
 }
 
-int emu_op_transact_write(emu_req *r)
+/* Runs parsed write actions a[0..n) as one transaction (the caller frees a). */
+static int emu_tx_write_run(emu_req *r, emu_txa *a, int n)
 {
-    emu_txa *a;
-    int n;
-    if (emu_tx_parse(r, 0, &a, &n) != 0) return -1;
     emu_lockref *locks = calloc(emu_tx_slots(n), sizeof *locks);
     cJSON *reasons = cJSON_CreateArray();
     if (!locks || !reasons) {
         free(locks);
         cJSON_Delete(reasons);
-        emu_txa_free(a, n);
         return emu_fail(r, "InternalServerError", "out of memory");
     }
     int m = emu_lock_all(a, n, locks, 1);
@@ -1484,6 +1482,252 @@ int emu_op_transact_write(emu_req *r)
         if (acc) emu_cc_acc_out(r, acc, nacc);
     }
     free(acc);
+    return rc;
+}
+
+/* ---- ClientRequestToken idempotency ---- */
+
+static emu_token **emu_token_slot(emu_server *s, const char *token)
+{
+    uint64_t h = bc_hash_bytes(token, strlen(token));
+    emu_token **pp = &s->token_buckets[h & (EMU_TOKEN_BUCKETS - 1)];
+    while (*pp && strcmp((*pp)->token, token) != 0)
+        pp = &(*pp)->chain;
+    return pp;
+}
+
+/* Removes t (found at *pp) from its bucket and, when finished, from the age list. */
+static void emu_token_drop(emu_server *s, emu_token **pp, emu_token *t)
+{
+    *pp = t->chain;
+    if (!t->in_progress) {
+        if (t->older)
+            t->older->newer = t->newer;
+        else
+            s->token_oldest = t->newer;
+        if (t->newer)
+            t->newer->older = t->older;
+        else
+            s->token_newest = t->older;
+    }
+    free(t);
+    s->ntokens--;
+}
+
+static int emu_token_expired(const emu_token *t, int64_t now_ns)
+{
+    return !t->in_progress && now_ns - t->done_ns > EMU_TOKEN_TTL_NS;
+}
+
+emu_token_state emu_token_begin(emu_server *s, const char *token, const char *digest,
+                                int64_t now_ns)
+{
+    emu_token_state st = EMU_TOKEN_NEW;
+    pthread_mutex_lock(&s->token_lock);
+    if (!s->token_buckets) s->token_buckets = calloc(EMU_TOKEN_BUCKETS, sizeof *s->token_buckets);
+    if (!s->token_buckets) {
+        pthread_mutex_unlock(&s->token_lock);
+        return EMU_TOKEN_NOMEM;
+    }
+    /* Tokens finish in (nearly) time order: drop the expired ones from the old end. */
+    while (s->token_oldest && emu_token_expired(s->token_oldest, now_ns))
+        emu_token_drop(s, emu_token_slot(s, s->token_oldest->token), s->token_oldest);
+    emu_token **pp = emu_token_slot(s, token);
+    emu_token *t = *pp;
+    if (t && emu_token_expired(t, now_ns)) {
+        /* "After 10 minutes, any request with the same client token is treated as a new
+         * request." */
+        emu_token_drop(s, pp, t);
+        t = NULL;
+    }
+    if (t) {
+        if (strcmp(t->digest, digest) != 0)
+            st = EMU_TOKEN_MISMATCH;
+        else
+            st = t->in_progress ? EMU_TOKEN_IN_PROGRESS : EMU_TOKEN_REPEAT;
+    } else if (!(t = calloc(1, sizeof *t))) {
+        st = EMU_TOKEN_NOMEM;
+    } else {
+        snprintf(t->token, sizeof t->token, "%s", token);
+        snprintf(t->digest, sizeof t->digest, "%s", digest);
+        t->in_progress = 1;
+        t->chain = *pp;
+        *pp = t;
+        s->ntokens++;
+    }
+    pthread_mutex_unlock(&s->token_lock);
+    return st;
+}
+
+void emu_token_end(emu_server *s, const char *token, int applied, int64_t done_ns)
+{
+    pthread_mutex_lock(&s->token_lock);
+    emu_token **pp = s->token_buckets ? emu_token_slot(s, token) : NULL;
+    emu_token *t = pp ? *pp : NULL;
+    if (t && t->in_progress) {
+        if (!applied) {
+            emu_token_drop(s, pp, t);
+        } else {
+            t->in_progress = 0;
+            t->done_ns = done_ns;
+            t->older = s->token_newest;
+            t->newer = NULL;
+            if (s->token_newest)
+                s->token_newest->newer = t;
+            else
+                s->token_oldest = t;
+            s->token_newest = t;
+        }
+    }
+    pthread_mutex_unlock(&s->token_lock);
+}
+
+long emu_token_count(emu_server *s)
+{
+    pthread_mutex_lock(&s->token_lock);
+    long n = s->ntokens;
+    pthread_mutex_unlock(&s->token_lock);
+    return n;
+}
+
+void emu_tokens_free_all(emu_server *s)
+{
+    for (long i = 0; s->token_buckets && i < EMU_TOKEN_BUCKETS; i++)
+        while (s->token_buckets[i]) {
+            emu_token *t = s->token_buckets[i];
+            s->token_buckets[i] = t->chain;
+            free(t);
+        }
+    free(s->token_buckets);
+    s->token_buckets = NULL;
+    s->token_oldest = s->token_newest = NULL;
+    s->ntokens = 0;
+}
+
+static int emu_member_name_cmp(const void *a, const void *b)
+{
+    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+    return strcmp(x->string, y->string);
+}
+
+/* Sorts the members of every object under o by name, so that two encodings of the same
+ * request (members in another order) give the same text. Returns 0 or -1 (memory). */
+static int emu_sort_members(cJSON *o)
+{
+    cJSON *x;
+    cJSON_ArrayForEach(x, o) if (emu_sort_members(x) != 0) return -1;
+    if (!cJSON_IsObject(o) || !o->child) return 0;
+    size_t n = 0;
+    cJSON_ArrayForEach(x, o) n++;
+    cJSON **v = malloc(n * sizeof *v);
+    if (!v) return -1;
+    n = 0;
+    cJSON_ArrayForEach(x, o) v[n++] = x;
+    qsort(v, n, sizeof *v, emu_member_name_cmp);
+    /* cJSON's list: next runs forward to NULL; the head's prev points at the tail. */
+    for (size_t i = 0; i < n; i++) {
+        v[i]->next = i + 1 < n ? v[i + 1] : NULL;
+        v[i]->prev = i ? v[i - 1] : v[n - 1];
+    }
+    o->child = v[0];
+    free(v);
+    return 0;
+}
+
+/* SHA-256 of the request as the token compares it: every parameter except the token
+ * itself and what only shapes the answer (ReturnConsumedCapacity,
+ * ReturnItemCollectionMetrics). */
+int emu_tx_digest(const cJSON *body, char out[65])
+{
+    cJSON *c = cJSON_Duplicate(body, 1);
+    if (!c) return -1;
+    cJSON_DeleteItemFromObjectCaseSensitive(c, "ClientRequestToken");
+    cJSON_DeleteItemFromObjectCaseSensitive(c, "ReturnConsumedCapacity");
+    cJSON_DeleteItemFromObjectCaseSensitive(c, "ReturnItemCollectionMetrics");
+    char *txt = emu_sort_members(c) == 0 ? cJSON_PrintUnformatted(c) : NULL;
+    cJSON_Delete(c);
+    if (!txt) return -1;
+    ddb_sha256_hex(txt, strlen(txt), out);
+    free(txt);
+    return 0;
+}
+
+/* The answer to a repeat of a finished token: success, nothing applied. "Subsequent
+ * TransactWriteItems calls with the same client token return the number of read capacity
+ * units consumed in reading the item": one strongly consistent read of each item. */
+static int emu_tx_repeat(emu_req *r, emu_txa *a, int n)
+{
+    emu_lockref *locks = calloc(emu_tx_slots(n), sizeof *locks);
+    emu_cc_acc *acc = calloc(emu_tx_slots(n), sizeof *acc);
+    if (!locks || !acc) {
+        free(locks);
+        free(acc);
+        return emu_fail(r, "InternalServerError", "out of memory");
+    }
+    int nacc = 0;
+    int m = emu_lock_all(a, n, locks, 0);
+    for (int i = 0; i < n; i++) {
+        const emu_version *v = emu_entry_latest(emu_loc_entry(&a[i].l, 0));
+        emu_cc_acc_add(acc, &nacc, a[i].l.t->name, emu_read_units(v ? v->size : 0, 1), 0);
+    }
+    emu_unlock_all(locks, m);
+    r->out = cJSON_CreateObject();
+    emu_cc_acc_out(r, acc, nacc);
+    free(locks);
+    free(acc);
+    return 0;
+}
+
+int emu_op_transact_write(emu_req *r)
+{
+    emu_txa *a;
+    int n;
+    if (emu_tx_parse(r, 0, &a, &n) != 0) return -1;
+    const cJSON *tok = cJSON_GetObjectItemCaseSensitive(r->body, "ClientRequestToken");
+    if (!tok) {
+        int rc = emu_tx_write_run(r, a, n);
+        emu_txa_free(a, n);
+        return rc;
+    }
+    size_t len = cJSON_IsString(tok) ? strlen(tok->valuestring) : 0;
+    char digest[65];
+    int rc = -1;
+    if (len < 1 || len > EMU_TOKEN_MAX_LEN) {
+        emu_fail(r, "ValidationException",
+                 "1 validation error detected: Value at 'clientRequestToken' failed to satisfy "
+                 "constraint: Member must have length less than or equal to 36, Member must "
+                 "have length greater than or equal to 1");
+        goto out;
+    }
+    if (emu_tx_digest(r->body, digest) != 0) {
+        emu_fail(r, "InternalServerError", "out of memory");
+        goto out;
+    }
+    int64_t t0 = bc_mono_ns();
+    switch (emu_token_begin(r->srv, tok->valuestring, digest, r->now_ns)) {
+    case EMU_TOKEN_NEW:
+        rc = emu_tx_write_run(r, a, n);
+        /* The token's 10 minutes start when this request finishes. */
+        emu_token_end(r->srv, tok->valuestring, rc == 0, r->now_ns + (bc_mono_ns() - t0));
+        break;
+    case EMU_TOKEN_REPEAT:
+        rc = emu_tx_repeat(r, a, n);
+        break;
+    case EMU_TOKEN_MISMATCH:
+        emu_fail(r, "IdempotentParameterMismatchException",
+                 "The request uses the same client token as a previous, but non-identical "
+                 "request. Do not reuse a client token with different requests, unless the "
+                 "requests are identical.");
+        break;
+    case EMU_TOKEN_IN_PROGRESS:
+        emu_fail(r, "TransactionInProgressException",
+                 "The transaction with the given request token is already in progress.");
+        break;
+    case EMU_TOKEN_NOMEM:
+        emu_fail(r, "InternalServerError", "out of memory");
+        break;
+    }
+out:
     emu_txa_free(a, n);
     return rc;
 }

@@ -520,6 +520,8 @@ static void emu_free(emu_server *s)
     emu_worker_stop(s);
     emu_tables_free_all(s);
     emu_backups_free_all(s);
+    emu_tokens_free_all(s);
+    pthread_mutex_destroy(&s->token_lock);
     pthread_mutex_destroy(&s->tables_lock);
     pthread_mutex_destroy(&s->backups_lock);
     pthread_mutex_destroy(&s->job_lock);
@@ -544,6 +546,7 @@ int emu_start(const emu_config *cfg, emu_server **out, char *err, size_t errlen)
     pthread_mutex_init(&s->job_lock, NULL);
     pthread_cond_init(&s->job_cond, NULL);
     pthread_mutex_init(&s->fault_lock, NULL);
+    pthread_mutex_init(&s->token_lock, NULL);
     pcg32_seed(&s->rng, cfg->seed, 0x656d75);
     atomic_init(&s->last_commit_ns, 0);
     atomic_init(&s->next_txn, 1);
