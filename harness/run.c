@@ -725,6 +725,10 @@ int run_main(const run_opts *opts)
         sc->seed = opts->seed;
         sc->seed_set = 1;
     }
+    /* Like --seed and --duration, --profile becomes part of the resolved scenario, so a
+     * later `backcheck check RUN_DIR` holds the run to the profile it was run under. */
+    if (opts->profile)
+        snprintf(sc->guarantee.profile, sizeof sc->guarantee.profile, "%s", opts->profile);
     if (!sc->seed_set) {
         /* Below 2^53 so the seed survives JSON. */
         sc->seed = bc_mix64((uint64_t)bc_now_ns() ^ ((uint64_t)getpid() << 32)) >> 11;
