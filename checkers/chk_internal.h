@@ -74,18 +74,23 @@ typedef struct chk_key {
 /* Keys shaped "<prefix>/<worker>/<n>" (every workload's keys, docs/formats.md) are also
  * found through a direct index per (prefix, worker) indexed by n: one 4-byte load in a
  * table about 4 bytes per key, where hashing the name and probing a table of 8-byte slots
- * and the name itself costs two cache misses once the keys outgrow the cache. The index
- * is a cache in front of the hash table, which holds every key: a key not in the index
- * (another shape, an n far beyond its lane, the index at its size limit) is still found. */
+ * and the name itself costs two cache misses once the keys outgrow the cache. A key is
+ * held by the index or by the hash table: the table takes the keys the index cannot
+ * (another shape, an n far beyond its lane, the index at its size limit), and an empty
+ * index entry proves a key unknown only while no key of its lane went to the table. */
 #define CHK_KIDX_MAX_PREFIXES 16      /* distinct prefixes indexed; others use the hash */
 #define CHK_KIDX_PREFIX_MAX 32        /* longest prefix indexed */
 #define CHK_KIDX_MAX_WORKER 65535     /* highest worker number indexed */
 #define CHK_KIDX_N_SLACK 1024         /* a lane grows to n only while n < 2 * its keys + this */
 #define CHK_KIDX_RESOLVED 0x80000000u /* entry flag: the key's workload is known */
+/* The index may also take up to 1/64 of the history's size (about 5 bytes per op of a
+ * 300-byte op line), within which a lane covers keys met in a scattered order at once. */
+#define CHK_KIDX_ALLOW_DIV 64
 
 typedef struct chk_kidx_lane {
     uint32_t *ids; /* ids[n] = key id + 1 (| CHK_KIDX_RESOLVED), 0 = not cached */
     uint32_t cap, n;
+    uint32_t hashed; /* keys of this lane held by the hash table only */
 } chk_kidx_lane;
 
 typedef struct chk_kidx_prefix {
@@ -93,6 +98,7 @@ typedef struct chk_kidx_prefix {
     uint32_t len;
     chk_kidx_lane *lanes; /* by worker */
     uint32_t nlanes;
+    uint32_t orphans; /* keys held by the hash table only, met before their lane existed */
 } chk_kidx_prefix;
 
 typedef struct chk_keytab {
@@ -105,6 +111,8 @@ typedef struct chk_keytab {
     chk_kidx_prefix kidx[CHK_KIDX_MAX_PREFIXES];
     int nkidx;
     size_t kidx_bytes; /* lanes and lane tables, bounded by 16 bytes per key + 1 MiB */
+    size_t kidx_allow; /* or by this (set from the history's size): sparse lanes may grow */
+    uint32_t nhashed;  /* keys in the hash table */
 } chk_keytab;
 
 typedef struct chk_workload {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util/log.h"
 #include "util/pcg32.h"
@@ -23,7 +24,11 @@
 
 /* The slot table holds (hash tag << 32 | arena offset); an arena entry is
  * [u32 id][u32 len][bytes][NUL], so a lookup touches one slot and one arena entry: two
- * cache misses on a table far larger than the cache (1M keys), instead of three. */
+ * cache misses on a table far larger than the cache (1M keys), instead of three.
+ *
+ * A key is held by the (prefix, worker, n) index or by the slot table, or both: a key the
+ * index caches when it is first met never enters the slot table, so the workloads' keys
+ * cost one index entry each and no hashing (chk_internal.h). */
 #define KT_HDR 8
 
 int chk_keytab_init(chk_keytab *kt)
@@ -81,6 +86,22 @@ static inline uint32_t slot_id(const chk_keytab *kt, uint64_t slot)
     return id;
 }
 
+/* The slot table's entry for s: its id, or -1 with *at set to the empty slot ending the
+ * probe. */
+static inline int64_t hash_find(const chk_keytab *kt, const char *s, size_t len, uint32_t *at)
+{
+    uint64_t h = key_hash(s, len);
+    uint32_t mask = kt->nslots - 1, i = (uint32_t)h & mask, tag = (uint32_t)(h >> 32);
+    for (;;) {
+        uint64_t v = kt->slots[i];
+        if (!v) break;
+        if (slot_match(kt, v, tag, s, len)) return slot_id(kt, v);
+        i = (i + 1) & mask;
+    }
+    if (at) *at = i;
+    return -1;
+}
+
 /* ---- the (prefix, worker, n) index (chk_internal.h) */
 
 /* Splits "<prefix>/<worker>/<n>" with both numbers in canonical decimal (no sign, no
@@ -118,31 +139,55 @@ static inline int kidx_prefix(const chk_keytab *kt, const char *s, size_t plen)
     return -1;
 }
 
-/* The index entry of (prefix, worker, n), or NULL when not cached. */
-static inline uint32_t *kidx_find(const chk_keytab *kt, const char *s, size_t len)
+/* Where a name sits in the index: its prefix and lane (NULL when they do not exist yet)
+ * and its entry (NULL when the lane does not reach n). */
+typedef struct kidx_at {
+    chk_kidx_prefix *px;
+    chk_kidx_lane *ln;
+    uint32_t *e;
+} kidx_at;
+
+/* 0 with *at filled, -1 when the name is not of the indexed shape. */
+static inline int kidx_locate(const chk_keytab *kt, const char *s, size_t len, kidx_at *at)
 {
     size_t plen;
     uint32_t w, n;
-    if (kidx_parse(s, len, &plen, &w, &n)) return NULL;
+    at->px = NULL;
+    at->ln = NULL;
+    at->e = NULL;
+    if (kidx_parse(s, len, &plen, &w, &n)) return -1;
     int pi = kidx_prefix(kt, s, plen);
-    if (pi < 0) return NULL;
-    const chk_kidx_prefix *px = &kt->kidx[pi];
-    if (w >= px->nlanes || n >= px->lanes[w].cap || !px->lanes[w].ids[n]) return NULL;
-    return &px->lanes[w].ids[n];
+    if (pi < 0) return 0;
+    at->px = (chk_kidx_prefix *)&kt->kidx[pi];
+    if (w >= at->px->nlanes) return 0;
+    at->ln = &at->px->lanes[w];
+    if (n < at->ln->cap) at->e = &at->ln->ids[n];
+    return 0;
 }
 
-/* Caches key id under its (prefix, worker, n) when the shape fits and the lane may grow
- * that far; silently does nothing otherwise (the hash table still has the key). */
-static void kidx_add(chk_keytab *kt, const char *s, size_t len, uint32_t id, uint32_t flags)
+/* Whether an empty entry proves the key unknown: so when no key of its lane (or of a lane
+ * of its prefix that did not exist yet) went to the slot table instead of the index. */
+static inline int kidx_absent(const kidx_at *at)
+{
+    return at->e && !*at->e && !at->ln->hashed && !at->px->orphans;
+}
+
+/* Caches key id under its (prefix, worker, n) when the shape fits and the index may grow
+ * that far. Returns its entry, or NULL when not cached (the slot table must then hold the
+ * key). A lane grows to any n while the index stays within kidx_allow (a share of the
+ * history's size, so that keys met in a scattered order are cached from the start);
+ * beyond that only as far as its keys are dense. */
+static uint32_t *kidx_add(chk_keytab *kt, const char *s, size_t len, uint32_t id, uint32_t flags)
 {
     size_t plen;
     uint32_t w, n;
-    if (id + 1 >= CHK_KIDX_RESOLVED || kidx_parse(s, len, &plen, &w, &n)) return;
-    /* Bound: lanes and lane tables at most 16 bytes per key plus 1 MiB. */
+    if (id + 1 >= CHK_KIDX_RESOLVED || kidx_parse(s, len, &plen, &w, &n)) return NULL;
+    /* Bound: lanes and lane tables at most 16 bytes per key plus 1 MiB, or kidx_allow. */
     size_t budget = (size_t)kt->nkeys * 16 + (1u << 20);
+    if (budget < kt->kidx_allow) budget = kt->kidx_allow;
     int pi = kidx_prefix(kt, s, plen);
     if (pi < 0) {
-        if (kt->nkidx == CHK_KIDX_MAX_PREFIXES) return;
+        if (kt->nkidx == CHK_KIDX_MAX_PREFIXES) return NULL;
         pi = kt->nkidx++;
         memset(&kt->kidx[pi], 0, sizeof kt->kidx[pi]);
         memcpy(kt->kidx[pi].name, s, plen);
@@ -154,9 +199,9 @@ static void kidx_add(chk_keytab *kt, const char *s, size_t len, uint32_t id, uin
         while (nl <= w)
             nl *= 2;
         size_t more = (size_t)(nl - px->nlanes) * sizeof *px->lanes;
-        if (kt->kidx_bytes + more > budget) return;
+        if (kt->kidx_bytes + more > budget) return NULL;
         chk_kidx_lane *lanes = realloc(px->lanes, nl * sizeof *lanes);
-        if (!lanes) return;
+        if (!lanes) return NULL;
         memset(lanes + px->nlanes, 0, more);
         px->lanes = lanes;
         px->nlanes = nl;
@@ -164,14 +209,14 @@ static void kidx_add(chk_keytab *kt, const char *s, size_t len, uint32_t id, uin
     }
     chk_kidx_lane *ln = &px->lanes[w];
     if (n >= ln->cap) {
-        if ((uint64_t)n >= 2 * (uint64_t)ln->n + CHK_KIDX_N_SLACK) return;
         uint32_t nc = ln->cap ? ln->cap : 64;
         while (nc <= n)
             nc *= 2;
         size_t more = (size_t)(nc - ln->cap) * sizeof *ln->ids;
-        if (kt->kidx_bytes + more > budget) return;
+        int sparse = (uint64_t)n >= 2 * (uint64_t)ln->n + CHK_KIDX_N_SLACK;
+        if (kt->kidx_bytes + more > (sparse ? kt->kidx_allow : budget)) return NULL;
         uint32_t *ids = realloc(ln->ids, nc * sizeof *ids);
-        if (!ids) return;
+        if (!ids) return NULL;
         memset(ids + ln->cap, 0, more);
         ln->ids = ids;
         ln->cap = nc;
@@ -179,20 +224,29 @@ static void kidx_add(chk_keytab *kt, const char *s, size_t len, uint32_t id, uin
     }
     if (!ln->ids[n]) ln->n++;
     ln->ids[n] = (id + 1) | flags;
+    return &ln->ids[n];
+}
+
+/* Records that a key of the indexed shape went to the slot table only (kidx_absent). */
+static void kidx_note_hashed(chk_keytab *kt, const char *s, size_t len)
+{
+    kidx_at at;
+    if (kidx_locate(kt, s, len, &at)) return;
+    if (at.ln)
+        at.ln->hashed++;
+    else if (at.px)
+        at.px->orphans++;
+    /* No prefix: the prefix table is full, so the index never holds this prefix. */
 }
 
 int64_t chk_key_lookup(const chk_keytab *kt, const char *s, size_t len)
 {
-    const uint32_t *e = kidx_find(kt, s, len);
-    if (e) return (*e & ~CHK_KIDX_RESOLVED) - 1;
-    uint64_t h = key_hash(s, len);
-    uint32_t mask = kt->nslots - 1, i = (uint32_t)h & mask, tag = (uint32_t)(h >> 32);
-    for (;;) {
-        uint64_t v = kt->slots[i];
-        if (!v) return -1;
-        if (slot_match(kt, v, tag, s, len)) return slot_id(kt, v);
-        i = (i + 1) & mask;
+    kidx_at at;
+    if (kidx_locate(kt, s, len, &at) == 0) {
+        if (at.e && *at.e) return (*at.e & ~CHK_KIDX_RESOLVED) - 1;
+        if (kidx_absent(&at)) return -1;
     }
+    return hash_find(kt, s, len, NULL);
 }
 
 static int keytab_grow(chk_keytab *kt)
@@ -200,13 +254,16 @@ static int keytab_grow(chk_keytab *kt)
     uint32_t ns = kt->nslots * 2, mask = ns - 1;
     uint64_t *slots = calloc(ns, sizeof *slots);
     if (!slots) return -1;
-    for (uint32_t id = 0; id < kt->nkeys; id++) {
-        const chk_key *k = &kt->keys[id];
-        uint64_t h = key_hash(kt->arena + k->str, k->len);
-        uint32_t i = (uint32_t)h & mask;
+    for (uint32_t j = 0; j < kt->nslots; j++) {
+        uint64_t v = kt->slots[j];
+        if (!v) continue;
+        const char *e = kt->arena + (uint32_t)v;
+        uint32_t elen;
+        memcpy(&elen, e + 4, 4);
+        uint32_t i = (uint32_t)key_hash(e + KT_HDR, elen) & mask;
         while (slots[i])
             i = (i + 1) & mask;
-        slots[i] = (h >> 32) << 32 | (k->str - KT_HDR);
+        slots[i] = v;
     }
     free(kt->slots);
     kt->slots = slots;
@@ -214,16 +271,9 @@ static int keytab_grow(chk_keytab *kt)
     return 0;
 }
 
-int64_t chk_key_intern(chk_keytab *kt, const char *s, size_t len)
+/* Appends a key record and its name; -1 when out of memory. */
+static int64_t key_new(chk_keytab *kt, const char *s, size_t len)
 {
-    uint64_t h = key_hash(s, len);
-    uint32_t mask = kt->nslots - 1, i = (uint32_t)h & mask, tag = (uint32_t)(h >> 32);
-    for (;;) {
-        uint64_t v = kt->slots[i];
-        if (!v) break;
-        if (slot_match(kt, v, tag, s, len)) return slot_id(kt, v);
-        i = (i + 1) & mask;
-    }
     if (kt->nkeys >= UINT32_MAX - 1 || kt->arena_len + len + KT_HDR + 1 > UINT32_MAX) return -1;
     if (kt->nkeys == kt->capkeys) {
         uint32_t nc = kt->capkeys ? kt->capkeys * 2 : 1024;
@@ -254,26 +304,53 @@ int64_t chk_key_intern(chk_keytab *kt, const char *s, size_t len)
     memcpy(kt->arena + off + KT_HDR, s, len);
     kt->arena[off + KT_HDR + len] = '\0';
     kt->arena_len += need;
-    kt->slots[i] = (uint64_t)tag << 32 | off;
-    /* Keep the load factor at most 1/2 so probes stay short. */
-    if ((uint64_t)kt->nkeys * 2 > kt->nslots && keytab_grow(kt)) return -1;
     return id;
+}
+
+/* Interns s; *ent is its index entry when the index holds it (else NULL). */
+static int64_t key_intern(chk_keytab *kt, const char *s, size_t len, uint32_t **ent)
+{
+    kidx_at at;
+    int shaped = kidx_locate(kt, s, len, &at) == 0;
+    *ent = NULL;
+    if (at.e && *at.e) {
+        *ent = at.e;
+        return (*at.e & ~CHK_KIDX_RESOLVED) - 1;
+    }
+    int64_t id = -1;
+    uint32_t slot = 0;
+    int probed = !kidx_absent(&at);
+    if (probed) id = hash_find(kt, s, len, &slot);
+    if (id >= 0) {
+        if (shaped) *ent = kidx_add(kt, s, len, (uint32_t)id, 0);
+        return id;
+    }
+    if ((id = key_new(kt, s, len)) < 0) return -1;
+    if (shaped && (*ent = kidx_add(kt, s, len, (uint32_t)id, 0)) != NULL) return id;
+    if (!probed) hash_find(kt, s, len, &slot);
+    kt->slots[slot] = (uint64_t)(key_hash(s, len) >> 32) << 32 | (kt->keys[id].str - KT_HDR);
+    kt->nhashed++;
+    if (shaped) kidx_note_hashed(kt, s, len);
+    /* Keep the load factor at most 1/2 so probes stay short. */
+    if ((uint64_t)kt->nhashed * 2 > kt->nslots && keytab_grow(kt)) return -1;
+    return id;
+}
+
+int64_t chk_key_intern(chk_keytab *kt, const char *s, size_t len)
+{
+    uint32_t *e;
+    return key_intern(kt, s, len, &e);
 }
 
 int64_t chk_key_intern_wl(chk_keytab *kt, const char *s, size_t len, int wl)
 {
-    uint32_t *e = kidx_find(kt, s, len);
-    if (e && (*e & CHK_KIDX_RESOLVED)) return (*e & ~CHK_KIDX_RESOLVED) - 1;
-    int64_t id = e ? (int64_t)(*e - 1) : chk_key_intern(kt, s, len);
-    if (id < 0) return -1;
+    uint32_t *e;
+    int64_t id = key_intern(kt, s, len, &e);
+    if (id < 0 || (e && (*e & CHK_KIDX_RESOLVED))) return id;
     chk_key *key = &kt->keys[id];
     if (key->wl < 0) key->wl = (int16_t)wl;
     /* Once the key's workload is known, later writes need not touch its record. */
-    uint32_t flags = key->wl >= 0 ? CHK_KIDX_RESOLVED : 0;
-    if (e)
-        *e |= flags;
-    else
-        kidx_add(kt, s, len, (uint32_t)id, flags);
+    if (e && key->wl >= 0) *e |= CHK_KIDX_RESOLVED;
     return id;
 }
 
@@ -696,6 +773,9 @@ static int build_order(chk_run *run, char *err, size_t errlen)
 int chk_history_load(chk_run *run, const char *path, char *err, size_t errlen)
 {
     hist_ctx c = {run, path, {0}, err, errlen, 0};
+    struct stat st;
+    if (stat(path, &st) == 0 && st.st_size > 0)
+        run->kt.kidx_allow = (size_t)st.st_size / CHK_KIDX_ALLOW_DIV;
     int rc = chk_read_lines(path, history_line, &c, err, errlen);
     chk_scan_op_free(&c.op);
     if (rc) return -1;

@@ -262,6 +262,21 @@ static void test_key_table(void **state)
         assert_int_equal(kt.keys[N + j].wl, 1);
     }
     assert_int_equal(kt.nkeys, N + 50000);
+    /* A key met before its lane reached it stays one key once the lane covers it, and a
+     * name never interned is not found, whether or not its lane reaches it. */
+    int64_t far = chk_key_intern_wl(&kt, "z/1/9000", 8, 3);
+    assert_true(far == N + 50000);
+    for (uint32_t n = 0; n < 10000; n++) {
+        int len = snprintf(buf, sizeof buf, "z/1/%u", n);
+        int64_t id = chk_key_intern_wl(&kt, buf, (size_t)len, 3);
+        assert_true(n == 9000 ? id == far : id > far);
+    }
+    assert_true(chk_key_lookup(&kt, "z/1/9000", 8) == far);
+    assert_true(chk_key_intern_wl(&kt, "z/1/9000", 8, 3) == far);
+    assert_true(chk_key_lookup(&kt, "z/1/10000", 9) == -1);
+    assert_true(chk_key_lookup(&kt, "w/5/50000", 9) == -1);
+    assert_true(chk_key_lookup(&kt, "w/6/1", 5) == -1);
+    assert_int_equal(kt.nkeys, N + 50000 + 10000);
     chk_keytab_free(&kt);
 }
 
