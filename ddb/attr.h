@@ -14,16 +14,24 @@
 #include <stdint.h>
 
 /* Documented limits ("Service, account, and table quotas"). */
-#define DDB_MAX_ITEM_BYTES 409600      /* 400 KB item size limit, names included */
-#define DDB_MAX_HASH_KEY_BYTES 2048    /* partition key value */
-#define DDB_MAX_RANGE_KEY_BYTES 1024   /* sort key value */
+#define DDB_MAX_ITEM_BYTES 409600    /* 400 KB item size limit, names included */
+#define DDB_MAX_HASH_KEY_BYTES 2048  /* partition key value */
+#define DDB_MAX_RANGE_KEY_BYTES 1024 /* sort key value */
 #define DDB_MAX_NESTING_DEPTH 32
 #define DDB_MAX_NUMBER_DIGITS 38
 
 typedef enum ddb_attr_type {
     DDB_T_INVALID = 0,
-    DDB_T_S, DDB_T_N, DDB_T_B, DDB_T_BOOL, DDB_T_NULL,
-    DDB_T_M, DDB_T_L, DDB_T_SS, DDB_T_NS, DDB_T_BS
+    DDB_T_S,
+    DDB_T_N,
+    DDB_T_B,
+    DDB_T_BOOL,
+    DDB_T_NULL,
+    DDB_T_M,
+    DDB_T_L,
+    DDB_T_SS,
+    DDB_T_NS,
+    DDB_T_BS
 } ddb_attr_type;
 
 /* Type of one AttributeValue ({"S":..}); DDB_T_INVALID if malformed. */

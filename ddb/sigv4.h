@@ -22,19 +22,19 @@ typedef struct ddb_header {
 } ddb_header;
 
 typedef struct ddb_sigv4_input {
-    const char *method;            /* "POST" */
-    const char *path;              /* raw request path, "/" for DynamoDB */
-    const char *query;             /* raw query string without '?', or NULL/"" */
-    const ddb_header *headers;     /* headers as sent (must include host and x-amz-date) */
+    const char *method;        /* "POST" */
+    const char *path;          /* raw request path, "/" for DynamoDB */
+    const char *query;         /* raw query string without '?', or NULL/"" */
+    const ddb_header *headers; /* headers as sent (must include host and x-amz-date) */
     size_t nheaders;
     const void *body;
     size_t body_len;
     const char *region;
-    const char *service;           /* "dynamodb" */
-    const char *amz_date;          /* "20150830T123600Z" */
+    const char *service;  /* "dynamodb" */
+    const char *amz_date; /* "20150830T123600Z" */
     const char *access_key_id;
     const char *secret_access_key;
-    int normalize_path;            /* 1 for every service except S3 */
+    int normalize_path; /* 1 for every service except S3 */
     /* Names (lower case, ';'-separated, sorted) of the headers to sign, as a verifier
      * reads them from the Authorization header; NULL signs every header given. */
     const char *signed_headers;
@@ -51,8 +51,7 @@ typedef struct ddb_sigv4_keycache {
 
 /* Each returns 0 on success, -1 on bad input; *out is malloc'd (caller frees). */
 int ddb_sigv4_canonical_request(const ddb_sigv4_input *in, char **out);
-int ddb_sigv4_string_to_sign(const ddb_sigv4_input *in, const char *canonical_request,
-                             char **out);
+int ddb_sigv4_string_to_sign(const ddb_sigv4_input *in, const char *canonical_request, char **out);
 /* Hex signature (64 chars + NUL). cache may be NULL. */
 int ddb_sigv4_signature(const ddb_sigv4_input *in, ddb_sigv4_keycache *cache, char out[65]);
 /* Full Authorization header value:

@@ -12,9 +12,10 @@
  * harness's "truth" record on the embedded target:
  *   X-Amz-Target: BackcheckEmulator.DescribeBackupTruth   {"BackupArn": "..."}
  *   -> {"Model":"exact"|"aws-window","RequestNs":"<ns>", "CutNs":["<ns>"...] (per partition),
- *       "CutMinNs":"<ns>", "CutMaxNs":"<ns>", "Damage":[{"Fault":"drop","Key":{...},"Detail":".."}]}
- * Instants are decimal strings of CLOCK_REALTIME ns (exact; read them with bc_json_ns).
- * (and the same for a point-in-time restore target table: {"TableName": "..."}).
+ *       "CutMinNs":"<ns>", "CutMaxNs":"<ns>",
+ * "Damage":[{"Fault":"drop","Key":{...},"Detail":".."}]} Instants are decimal strings of
+ * CLOCK_REALTIME ns (exact; read them with bc_json_ns). (and the same for a point-in-time restore
+ * target table: {"TableName": "..."}).
  */
 #ifndef BC_EMU_H
 #define BC_EMU_H
@@ -26,19 +27,19 @@ typedef enum emu_cut_model { EMU_CUT_EXACT = 0, EMU_CUT_AWS_WINDOW } emu_cut_mod
 #define EMU_MAX_FAULTS 32
 
 typedef struct emu_config {
-    char host[64];                 /* default "127.0.0.1" */
-    int port;                      /* 0 = pick a free port */
-    char access_key_id[128];       /* credentials it accepts; default "backcheck" */
-    char secret_access_key[128];   /* default "backcheck-secret" */
-    int no_auth;                   /* accept unsigned requests (load tools); never default */
+    char host[64];               /* default "127.0.0.1" */
+    int port;                    /* 0 = pick a free port */
+    char access_key_id[128];     /* credentials it accepts; default "backcheck" */
+    char secret_access_key[128]; /* default "backcheck-secret" */
+    int no_auth;                 /* accept unsigned requests (load tools); never default */
     emu_cut_model cut_model;
-    int window_ms;                 /* aws-window: each partition cut within +-window_ms */
-    int partitions;                /* store partitions (default 16) */
-    int table_create_delay_ms;     /* CREATING -> ACTIVE (default 20) */
-    int backup_delay_ms;           /* extra CREATING time for a backup (default 50) */
-    int restore_delay_ms;          /* extra CREATING time for a restore (default 50) */
-    int threads;                   /* HTTP worker threads (default 2x cores) */
-    uint64_t seed;                 /* fault randomness */
+    int window_ms;             /* aws-window: each partition cut within +-window_ms */
+    int partitions;            /* store partitions (default 16) */
+    int table_create_delay_ms; /* CREATING -> ACTIVE (default 20) */
+    int backup_delay_ms;       /* extra CREATING time for a backup (default 50) */
+    int restore_delay_ms;      /* extra CREATING time for a restore (default 50) */
+    int threads;               /* HTTP worker threads (default 2x cores) */
+    uint64_t seed;             /* fault randomness */
     int nfaults;
     char faults[EMU_MAX_FAULTS][256]; /* fault specs, see emu_fault_parse */
     int quiet;

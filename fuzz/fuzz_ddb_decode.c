@@ -24,8 +24,7 @@ static void check_item(const cJSON *item, const cJSON **prev)
     int rc = ddb_item_validate(item, err, sizeof(err));
     size_t sz = ddb_item_size(item);
     /* An item that validates is within the documented limit. */
-    if (rc == 0 && sz > DDB_MAX_ITEM_BYTES)
-        abort();
+    if (rc == 0 && sz > DDB_MAX_ITEM_BYTES) abort();
     const cJSON *av;
     cJSON_ArrayForEach(av, item)
     {
@@ -33,12 +32,10 @@ static void check_item(const cJSON *item, const cJSON **prev)
         ddb_attr_size(av);
         ddb_attr_payload(av);
         /* Equality is reflexive for valid values; comparison is antisymmetric. */
-        if (ddb_attr_validate(av, "x", err, sizeof(err)) == 0 && !ddb_attr_equal(av, av))
-            abort();
+        if (ddb_attr_validate(av, "x", err, sizeof(err)) == 0 && !ddb_attr_equal(av, av)) abort();
         if (*prev) {
             int ab = ddb_attr_compare(av, *prev), ba = ddb_attr_compare(*prev, av);
-            if ((ab < 0 && ba <= 0) || (ab > 0 && ba >= 0) || (ab == 0 && ba != 0))
-                abort();
+            if ((ab < 0 && ba <= 0) || (ab > 0 && ba >= 0) || (ab == 0 && ba != 0)) abort();
             ddb_attr_equal(av, *prev);
         }
         *prev = av;
@@ -66,8 +63,7 @@ static void check_items(const cJSON *arr, const cJSON **prev)
     const cJSON *it;
     cJSON_ArrayForEach(it, arr)
     {
-        if (cJSON_IsObject(it))
-            check_item(it, prev);
+        if (cJSON_IsObject(it)) check_item(it, prev);
     }
 }
 
@@ -81,13 +77,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ddb_strerror(e);
         ddb_err_retryable(e);
         ddb_err_from_type(type, 500);
-        if (cJSON_IsObject(body))
-            check_item(body, &prev);
+        if (cJSON_IsObject(body)) check_item(body, &prev);
         static const char *const single[] = {"Item", "Attributes", "LastEvaluatedKey"};
         for (size_t i = 0; i < sizeof(single) / sizeof(single[0]); i++) {
             const cJSON *it = cJSON_GetObjectItemCaseSensitive(body, single[i]);
-            if (cJSON_IsObject(it))
-                check_item(it, &prev);
+            if (cJSON_IsObject(it)) check_item(it, &prev);
         }
         check_items(cJSON_GetObjectItemCaseSensitive(body, "Items"), &prev);
         const cJSON *tables = cJSON_GetObjectItemCaseSensitive(body, "Responses");
@@ -101,8 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* The same bytes as an Authorization header and as base64 text. */
     char *text = malloc(size + 1);
-    if (!text)
-        return 0;
+    if (!text) return 0;
     memcpy(text, data, size);
     text[size] = '\0';
     ddb_sigv4_auth a;

@@ -21,11 +21,11 @@
 #define HIST_WID_MAX 32
 
 typedef enum hist_write_kind {
-    HIST_PUT = 0,   /* whole-item put (insert/overwrite) */
-    HIST_UPDATE,    /* update of a versioned register (ver advanced) */
-    HIST_APPEND,    /* list_append of the write id to `ids` */
-    HIST_DELETE,    /* item deleted */
-    HIST_ADD        /* bank: ADD delta to `bal` */
+    HIST_PUT = 0, /* whole-item put (insert/overwrite) */
+    HIST_UPDATE,  /* update of a versioned register (ver advanced) */
+    HIST_APPEND,  /* list_append of the write id to `ids` */
+    HIST_DELETE,  /* item deleted */
+    HIST_ADD      /* bank: ADD delta to `bal` */
 } hist_write_kind;
 const char *hist_write_kind_name(hist_write_kind k); /* "put","update","append","delete","add" */
 
@@ -33,10 +33,10 @@ typedef struct hist_write {
     char key[HIST_KEY_MAX]; /* value of the hash key attribute */
     char wid[HIST_WID_MAX]; /* "W.S": the id stored in the item's `wid` attribute */
     hist_write_kind kind;
-    int64_t ver;            /* register version written (0 when not versioned) */
-    int64_t delta;          /* bank delta */
-    int status;             /* -1: same as the op's outcome; else a ddb_outcome for this item
-                               (batch items left unprocessed are DDB_OUTCOME_FAIL) */
+    int64_t ver;   /* register version written (0 when not versioned) */
+    int64_t delta; /* bank delta */
+    int status;    /* -1: same as the op's outcome; else a ddb_outcome for this item
+                      (batch items left unprocessed are DDB_OUTCOME_FAIL) */
 } hist_write;
 
 typedef struct hist_try {
@@ -48,32 +48,31 @@ typedef struct hist_try {
 #define HIST_MAX_TRIES 16
 
 typedef struct hist_op {
-    int worker;            /* global worker index */
-    uint64_t seq;          /* per-worker sequence number of the request */
-    const char *workload;  /* "insert" ... (static) */
-    int wl_index;          /* index in the scenario's workloads list */
-    const char *f;         /* "put","update","append","delete","txn","batch","transfer" */
-    int64_t intended_ns;   /* open loop: the scheduled start; closed loop: = invoke_ns */
+    int worker;           /* global worker index */
+    uint64_t seq;         /* per-worker sequence number of the request */
+    const char *workload; /* "insert" ... (static) */
+    int wl_index;         /* index in the scenario's workloads list */
+    const char *f;        /* "put","update","append","delete","txn","batch","transfer" */
+    int64_t intended_ns;  /* open loop: the scheduled start; closed loop: = invoke_ns */
     int64_t invoke_ns, complete_ns;
-    int64_t mono_ns;       /* monotonic duration complete - invoke */
-    int outcome;           /* ddb_outcome */
-    const char *err;       /* error type name or NULL */
+    int64_t mono_ns; /* monotonic duration complete - invoke */
+    int outcome;     /* ddb_outcome */
+    const char *err; /* error type name or NULL */
     int attempts;
-    int ntries;            /* recorded only when attempts > 1 */
+    int ntries; /* recorded only when attempts > 1 */
     hist_try tries[HIST_MAX_TRIES];
     double wcu, rcu;
-    int txn;               /* 1 when the writes are one TransactWriteItems */
+    int txn; /* 1 when the writes are one TransactWriteItems */
     int nwrites;
-    hist_write *writes;    /* borrowed for the append call */
-    int resubmits;         /* batch: times unprocessed items were sent again (0: omitted) */
+    hist_write *writes; /* borrowed for the append call */
+    int resubmits;      /* batch: times unprocessed items were sent again (0: omitted) */
 } hist_op;
 
 typedef struct hist_journal hist_journal;
 
 /* Opens (creating) history.jsonl at path for nworkers producers and starts the journal
  * thread. Writes nothing until the caller appends the meta line. */
-int hist_journal_open(const char *path, int nworkers, hist_journal **out, char *err,
-                      size_t errlen);
+int hist_journal_open(const char *path, int nworkers, hist_journal **out, char *err, size_t errlen);
 /* Serializes op into worker's ring (blocks only if the ring is full). Thread-safe for
  * distinct workers; one thread per worker index. */
 int hist_journal_append_op(hist_journal *j, const hist_op *op);

@@ -20,8 +20,7 @@ int64_t bc_mono_ns(void)
 
 void bc_sleep_ns(int64_t ns)
 {
-    if (ns <= 0)
-        return;
+    if (ns <= 0) return;
     struct timespec ts = {.tv_sec = ns / BC_NS_PER_S, .tv_nsec = ns % BC_NS_PER_S};
     while (nanosleep(&ts, &ts) != 0) {
     }

@@ -10,8 +10,14 @@ static bc_log_level g_level = BC_LOG_INFO;
 static FILE *g_file;
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 
-void bc_log_set_level(bc_log_level level) { g_level = level; }
-bc_log_level bc_log_get_level(void) { return g_level; }
+void bc_log_set_level(bc_log_level level)
+{
+    g_level = level;
+}
+bc_log_level bc_log_get_level(void)
+{
+    return g_level;
+}
 void bc_log_set_file(FILE *f)
 {
     pthread_mutex_lock(&g_lock);

@@ -17,22 +17,18 @@ void bc_payload(uint64_t seed, const char *key, const char *wid, size_t len, cha
 {
     uint64_t x = payload_seed(seed, key, wid);
     for (size_t i = 0; i < len; i++) {
-        if (i % 8 == 0)
-            x = bc_mix64(x + i);
+        if (i % 8 == 0) x = bc_mix64(x + i);
         out[i] = ALPHABET[(x >> ((i % 8) * 8)) % 62];
     }
     out[len] = '\0';
 }
 
-int bc_payload_matches(uint64_t seed, const char *key, const char *wid, const char *s,
-                       size_t len)
+int bc_payload_matches(uint64_t seed, const char *key, const char *wid, const char *s, size_t len)
 {
     uint64_t x = payload_seed(seed, key, wid);
     for (size_t i = 0; i < len; i++) {
-        if (i % 8 == 0)
-            x = bc_mix64(x + i);
-        if (s[i] != ALPHABET[(x >> ((i % 8) * 8)) % 62])
-            return 0;
+        if (i % 8 == 0) x = bc_mix64(x + i);
+        if (s[i] != ALPHABET[(x >> ((i % 8) * 8)) % 62]) return 0;
     }
     return 1;
 }

@@ -12,6 +12,5 @@
 /* Writes `len` printable characters ([A-Za-z0-9]) and a NUL into out (len + 1 bytes). */
 void bc_payload(uint64_t seed, const char *key, const char *wid, size_t len, char *out);
 /* 1 if `s` (length len) is exactly the payload for (seed, key, wid). */
-int bc_payload_matches(uint64_t seed, const char *key, const char *wid, const char *s,
-                       size_t len);
+int bc_payload_matches(uint64_t seed, const char *key, const char *wid, const char *s, size_t len);
 #endif

@@ -27,8 +27,7 @@ uint32_t pcg32_bounded(pcg32 *rng, uint32_t bound)
     uint32_t threshold = (uint32_t)(-bound) % bound;
     for (;;) {
         uint32_t r = pcg32_next(rng);
-        if (r >= threshold)
-            return r % bound;
+        if (r >= threshold) return r % bound;
     }
 }
 

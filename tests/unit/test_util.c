@@ -105,13 +105,11 @@ static void test_jsonl_missing_file(void **state)
 {
     (void)state;
     char err[256] = "";
-    assert_int_equal(jsonl_read("/nonexistent/x.jsonl", 0, count_lines, NULL, NULL, err,
-                                sizeof err),
-                     -1);
+    assert_int_equal(
+        jsonl_read("/nonexistent/x.jsonl", 0, count_lines, NULL, NULL, err, sizeof err), -1);
     assert_non_null(strstr(err, "/nonexistent/x.jsonl"));
-    assert_int_equal(jsonl_read("/nonexistent/x.jsonl", 1, count_lines, NULL, NULL, err,
-                                sizeof err),
-                     0);
+    assert_int_equal(
+        jsonl_read("/nonexistent/x.jsonl", 1, count_lines, NULL, NULL, err, sizeof err), 0);
 }
 
 static void test_clock_formats(void **state)
@@ -120,8 +118,7 @@ static void test_clock_formats(void **state)
     char buf[40];
     assert_string_equal(bc_fmt_iso(1440938160123000000LL, buf, sizeof buf),
                         "2015-08-30T12:36:00.123Z");
-    assert_string_equal(bc_fmt_compact(1440938160000000000LL, buf, sizeof buf),
-                        "20150830T123600Z");
+    assert_string_equal(bc_fmt_compact(1440938160000000000LL, buf, sizeof buf), "20150830T123600Z");
     assert_true(bc_now_ns() > 1700000000LL * BC_NS_PER_S);
 }
 
