@@ -77,26 +77,7 @@ static void record_truth(run_ctx *ctx, run_backup *b)
         snprintf(buf, sizeof buf, "%lld", ns);
         cJSON_AddItemToArray(cuts, cJSON_CreateRaw(buf));
     }
-    cJSON *dmg = cJSON_AddArrayToObject(tr, "damage");
-    const cJSON *d;
-    cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(t, "Damage"))
-    {
-        cJSON *e = cJSON_CreateObject();
-        const cJSON *f = cJSON_GetObjectItemCaseSensitive(d, "Fault");
-        cJSON_AddStringToObject(e, "fault", cJSON_IsString(f) ? f->valuestring : "");
-        /* The key is an AttributeValue map; the history names keys by the hash key's
-         * string, so record that when it is one. */
-        const cJSON *k = cJSON_GetObjectItemCaseSensitive(d, "Key");
-        const cJSON *hk = cJSON_GetObjectItemCaseSensitive(k, ctx->sc->table.hash_key);
-        const cJSON *s = cJSON_GetObjectItemCaseSensitive(hk, "S");
-        if (cJSON_IsString(s))
-            cJSON_AddStringToObject(e, "key", s->valuestring);
-        else if (k)
-            cJSON_AddItemToObject(e, "key_av", cJSON_Duplicate(k, 1));
-        const cJSON *det = cJSON_GetObjectItemCaseSensitive(d, "Detail");
-        if (cJSON_IsString(det)) cJSON_AddStringToObject(e, "detail", det->valuestring);
-        cJSON_AddItemToArray(dmg, e);
-    }
+    cJSON_AddItemToObject(tr, "damage", run_truth_damage(t, ctx->sc->table.hash_key));
     cJSON_Delete(t);
     run_emit_backups_line(ctx, l, 0);
 }

@@ -368,8 +368,7 @@ static void *restore_thread(void *arg)
             }
             const cJSON *m = cJSON_GetObjectItemCaseSensitive(t, "Model");
             if (cJSON_IsString(m)) cJSON_AddStringToObject(tr, "model", m->valuestring);
-            const cJSON *d = cJSON_GetObjectItemCaseSensitive(t, "Damage");
-            if (cJSON_IsArray(d)) cJSON_AddItemToObject(tr, "damage", cJSON_Duplicate(d, 1));
+            cJSON_AddItemToObject(tr, "damage", run_truth_damage(t, ctx->sc->table.hash_key));
             cJSON_Delete(t);
         }
     }

@@ -143,4 +143,7 @@ int pg_start(run_ctx *ctx, pthread_t *th);
 /* truth.c: the emulator's vendor answer for {"key": value}; NULL with err on failure. */
 cJSON *run_truth(const ddb_config *cfg, const char *key, const char *value, char *err,
                  size_t errlen);
+/* The truth's "Damage" list in the run directory's shape (docs/formats.md):
+ * [{"fault", "key" (the hash key's string, else "key_av"), "detail"}]. */
+cJSON *run_truth_damage(const cJSON *truth, const char *hash_key);
 #endif

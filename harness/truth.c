@@ -107,3 +107,28 @@ cJSON *run_truth(const ddb_config *cfg, const char *key, const char *value, char
     free(g.p);
     return resp;
 }
+
+cJSON *run_truth_damage(const cJSON *truth, const char *hash_key)
+{
+    cJSON *dmg = cJSON_CreateArray();
+    const cJSON *d;
+    cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(truth, "Damage"))
+    {
+        cJSON *e = cJSON_CreateObject();
+        const cJSON *f = cJSON_GetObjectItemCaseSensitive(d, "Fault");
+        cJSON_AddStringToObject(e, "fault", cJSON_IsString(f) ? f->valuestring : "");
+        /* The key is an AttributeValue map; the history names keys by the hash key's
+         * string, so record that when it is one. */
+        const cJSON *k = cJSON_GetObjectItemCaseSensitive(d, "Key");
+        const cJSON *hk = cJSON_GetObjectItemCaseSensitive(k, hash_key);
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(hk, "S");
+        if (cJSON_IsString(s))
+            cJSON_AddStringToObject(e, "key", s->valuestring);
+        else if (k)
+            cJSON_AddItemToObject(e, "key_av", cJSON_Duplicate(k, 1));
+        const cJSON *det = cJSON_GetObjectItemCaseSensitive(d, "Detail");
+        if (cJSON_IsString(det)) cJSON_AddStringToObject(e, "detail", det->valuestring);
+        cJSON_AddItemToArray(dmg, e);
+    }
+    return dmg;
+}
