@@ -395,4 +395,6 @@ void emu_fault_backup(emu_server *s, int restore, long *stall_ms, int *fail);
 int64_t emu_fault_cut_shift(emu_server *s, cJSON *damage);
 int emu_fault_active(emu_server *s, emu_fault_kind k, emu_fault *out);
 double emu_fault_random(emu_server *s);
+/* The largest fraction of the throttle faults that apply to op (0 when none). */
+double emu_fault_throttle_fraction(emu_server *s, const char *op);
 #endif

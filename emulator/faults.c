@@ -229,6 +229,18 @@ static int emu_fault_matches(const emu_fault *f, const char *op)
     return strstr(f->ops, key) != NULL;
 }
 
+double emu_fault_throttle_fraction(emu_server *s, const char *op)
+{
+    double frac = 0;
+    pthread_mutex_lock(&s->fault_lock);
+    for (int i = 0; i < s->nfaults; i++)
+        if (s->faults[i].kind == EMU_F_THROTTLE && emu_fault_matches(&s->faults[i], op) &&
+            s->faults[i].fraction > frac)
+            frac = s->faults[i].fraction;
+    pthread_mutex_unlock(&s->fault_lock);
+    return frac;
+}
+
 static int emu_is_data_op(const char *op)
 {
     static const char *const data[] = {
@@ -253,6 +265,8 @@ int emu_fault_before(emu_server *s, emu_req *r, int *error_after)
             if (f->jitter_ms > 0)
                 sleep_ms += (long)pcg32_bounded(&s->rng, (uint32_t)f->jitter_ms + 1);
         } else if (f->kind == EMU_F_THROTTLE) {
+            /* BatchWriteItem is throttled per request item (UnprocessedItems, items.c). */
+            if (strcmp(r->op, "BatchWriteItem") == 0) continue;
             if (pcg32_double(&s->rng) < f->fraction) throttle = 1;
         } else if (f->kind == EMU_F_ERROR) {
             if (pcg32_double(&s->rng) < f->fraction) {

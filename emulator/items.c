@@ -1042,6 +1042,8 @@ static int emu_same_key(const emu_loc *a, const emu_loc *b)
 typedef struct emu_bw {
     emu_loc l;
     const cJSON *item; /* Put: the item; Delete: NULL */
+    const cJSON *req;  /* the request as sent (for UnprocessedItems) */
+    const char *table; /* its RequestItems key */
 } emu_bw;
 
 int emu_op_batch_write(emu_req *r)
@@ -1088,6 +1090,8 @@ int emu_op_batch_write(emu_req *r)
                 goto out;
             }
             emu_bw *b = &ws[nw];
+            b->req = w;
+            b->table = tb->string;
             if (put) {
                 b->item = cJSON_GetObjectItemCaseSensitive(put, "Item");
                 if (emu_validate_item(r, b->item,
@@ -1108,11 +1112,35 @@ int emu_op_batch_write(emu_req *r)
                 }
         }
     }
+    /* Under a throttle fault each request is left unprocessed with its probability, as
+     * DynamoDB does when a table's throughput runs out part way; when none can be
+     * processed the whole call is ProvisionedThroughputExceededException (BatchWriteItem). */
+    double throttle = emu_fault_throttle_fraction(r->srv, "BatchWriteItem");
+    int skip[EMU_BATCH_WRITE_MAX] = {0}, nskip = 0;
+    for (int i = 0; throttle > 0 && i < nw; i++)
+        if (emu_fault_random(r->srv) < throttle) {
+            skip[i] = 1;
+            nskip++;
+        }
+    if (nw > 0 && nskip == nw) {
+        emu_fail(r, "ProvisionedThroughputExceededException",
+                 "The level of configured provisioned throughput for the table was exceeded. "
+                 "Consider increasing your provisioning level with the UpdateTable API.");
+        goto out;
+    }
+    r->out = cJSON_CreateObject();
+    cJSON *unprocessed = cJSON_AddObjectToObject(r->out, "UnprocessedItems");
     /* Each put/delete is atomic on its own; the batch as a whole is not. */
     emu_cc_acc acc[EMU_BATCH_WRITE_MAX];
     int nacc = 0;
     for (int i = 0; i < nw; i++) {
         emu_bw *b = &ws[i];
+        if (skip[i]) {
+            cJSON *arr = cJSON_GetObjectItemCaseSensitive(unprocessed, b->table);
+            if (!arr) arr = cJSON_AddArrayToObject(unprocessed, b->table);
+            cJSON_AddItemToArray(arr, cJSON_Duplicate(b->req, 1));
+            continue;
+        }
         emu_table *t = b->l.t;
         emu_part *p = &t->parts[b->l.part];
         cJSON *copy = b->item ? cJSON_Duplicate(b->item, 1) : NULL;
@@ -1131,8 +1159,6 @@ int emu_op_batch_write(emu_req *r)
         emu_cc_acc_add(acc, &nacc, t->name, 0,
                        emu_write_units(old_size > new_size ? old_size : new_size));
     }
-    r->out = cJSON_CreateObject();
-    cJSON_AddObjectToObject(r->out, "UnprocessedItems");
     emu_cc_acc_out(r, acc, nacc);
     rc = 0;
 out:

@@ -594,6 +594,62 @@ static void test_numbers_normalized(void **state)
     ddb_result_free(&r);
 }
 
+/* BatchWriteItem under a throttle fault leaves some requests in UnprocessedItems (as sent)
+ * instead of failing the call; resubmitting them completes the batch, and when nothing at
+ * all can be processed the call is ProvisionedThroughputExceededException. */
+static void test_batch_unprocessed_items(void **state)
+{
+    tu_env *env = *state;
+    ddb_result r;
+    char err[256];
+    assert_int_equal(tu_create_table(env, "unp", "S", NULL), 0);
+    assert_int_equal(
+        emu_fault_add(env->srv, "throttle:fraction=1,ops=BatchWriteItem", err, sizeof err), 0);
+    assert_int_equal(tu_call(env, &r, "BatchWriteItem",
+                             "{\"RequestItems\":{\"unp\":[{\"PutRequest\":{\"Item\":{\"pk\":{\"S\":"
+                             "\"none\"}}}}]}}"),
+                     DDB_ERR_THROTTLED);
+    ddb_result_free(&r);
+    assert_int_equal(emu_fault_remove(env->srv, "throttle"), 0);
+    assert_int_equal(
+        emu_fault_add(env->srv, "throttle:fraction=0.5,ops=BatchWriteItem", err, sizeof err), 0);
+    char *req = malloc(8192);
+    int len = snprintf(req, 8192, "{\"RequestItems\":{\"unp\":[");
+    for (int i = 0; i < 25; i++)
+        len +=
+            snprintf(req + len, 8192 - (size_t)len,
+                     "%s{\"PutRequest\":{\"Item\":{\"pk\":{\"S\":\"u%02d\"}}}}", i ? "," : "", i);
+    snprintf(req + len, 8192 - (size_t)len, "]}}");
+    int rounds = 0, partial = 0;
+    while (req) {
+        ddb_err e = tu_call(env, &r, "BatchWriteItem", "%s", req);
+        assert_true(rounds++ < 200);
+        if (e == DDB_ERR_THROTTLED) { /* nothing processed this time: send it all again */
+            ddb_result_free(&r);
+            continue;
+        }
+        free(req);
+        req = NULL;
+        assert_int_equal(e, DDB_OK);
+        const cJSON *un = cJSON_GetObjectItem(r.body, "UnprocessedItems");
+        assert_true(cJSON_IsObject(un));
+        const cJSON *left = cJSON_GetObjectItem(un, "unp");
+        if (left) {
+            partial++;
+            assert_true(cJSON_GetArraySize(left) >= 1);
+            assert_non_null(cJSON_GetObjectItem(cJSON_GetArrayItem(left, 0), "PutRequest"));
+            cJSON *again = cJSON_CreateObject();
+            cJSON_AddItemToObject(again, "RequestItems", cJSON_Duplicate(un, 1));
+            req = cJSON_PrintUnformatted(again);
+            cJSON_Delete(again);
+        }
+        ddb_result_free(&r);
+    }
+    assert_int_equal(emu_fault_remove(env->srv, "throttle"), 0);
+    assert_true(partial >= 1);
+    assert_int_equal(tu_scan_count(env, "unp"), 25);
+}
+
 static void test_capacity_numbers(void **state)
 {
     tu_env *env = *state;
@@ -753,6 +809,7 @@ int main(void)
         cmocka_unit_test(test_scan_segments_cover_once),
         cmocka_unit_test(test_batches),
         cmocka_unit_test(test_numbers_normalized),
+        cmocka_unit_test(test_batch_unprocessed_items),
         cmocka_unit_test(test_capacity_numbers),
         cmocka_unit_test(test_transactions),
         cmocka_unit_test(test_protocol_errors),
