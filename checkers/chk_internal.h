@@ -267,6 +267,8 @@ int64_t chk_key_intern(chk_keytab *kt, const char *s, size_t len);
 /* chk_key_intern for a write of workload wl: also records wl as the key's workload when
  * it has none yet (chk_key.wl). */
 int64_t chk_key_intern_wl(chk_keytab *kt, const char *s, size_t len, int wl);
+/* Starts loading the index entry of s into the cache (a hint; no effect on results). */
+void chk_key_prefetch(const chk_keytab *kt, const char *s, size_t len);
 /* Looks s up; -1 when absent. */
 int64_t chk_key_lookup(const chk_keytab *kt, const char *s, size_t len);
 static inline const char *chk_key_name(const chk_keytab *kt, uint32_t k)

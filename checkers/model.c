@@ -239,6 +239,12 @@ static void kidx_note_hashed(chk_keytab *kt, const char *s, size_t len)
     /* No prefix: the prefix table is full, so the index never holds this prefix. */
 }
 
+void chk_key_prefetch(const chk_keytab *kt, const char *s, size_t len)
+{
+    kidx_at at;
+    if (kidx_locate(kt, s, len, &at) == 0 && at.e) __builtin_prefetch(at.e);
+}
+
 int64_t chk_key_lookup(const chk_keytab *kt, const char *s, size_t len)
 {
     kidx_at at;
@@ -529,6 +535,10 @@ static int backups_line(const char *line, size_t len, long lineno, int last, voi
 
 /* ---------------------------------------------------------------- history.jsonl */
 
+/* Op lines read by the fast path are added one line late: while a line is scanned, the
+ * index entries of the previous line's keys, prefetched when it was scanned, arrive from
+ * memory, instead of each key lookup stalling on a cache miss once the index outgrows the
+ * cache. The delayed op keeps copies of its key names (the reader reuses its buffer). */
 typedef struct hist_ctx {
     chk_run *run;
     const char *path;
@@ -536,6 +546,10 @@ typedef struct hist_ctx {
     char *err;
     size_t errlen;
     int saw_meta;
+    chk_scan_op late[2]; /* fast-path ops; late[cur] is scanned next */
+    int cur, pending;    /* pending: late[cur ^ 1] is still to be added */
+    char *names[2];      /* key names of late[i] */
+    size_t namecap[2];
 } hist_ctx;
 
 static int add_latency(chk_run *run, const chk_scan_op *op)
@@ -628,16 +642,59 @@ static int add_op(chk_run *run, const chk_scan_op *op, char *err, size_t errlen)
     return 0;
 }
 
+/* Adds the delayed op, if any. */
+static int history_flush(hist_ctx *c)
+{
+    if (!c->pending) return 0;
+    c->pending = 0;
+    return add_op(c->run, &c->late[c->cur ^ 1], c->err, c->errlen);
+}
+
+/* Copies the key names of late[i] out of the line. */
+static int late_keep_names(hist_ctx *c, int i)
+{
+    chk_scan_op *op = &c->late[i];
+    size_t need = 0;
+    for (int j = 0; j < op->nwrites; j++)
+        need += op->writes[j].klen;
+    if (need > c->namecap[i]) {
+        size_t nc = need * 2 + 256;
+        char *nb = realloc(c->names[i], nc);
+        if (!nb) return -1;
+        c->names[i] = nb;
+        c->namecap[i] = nc;
+    }
+    char *o = c->names[i];
+    for (int j = 0; j < op->nwrites; j++) {
+        chk_scan_write *w = &op->writes[j];
+        memcpy(o, w->k, w->klen);
+        w->k = o;
+        o += w->klen;
+    }
+    return 0;
+}
+
 static int history_line(const char *line, size_t len, long lineno, int last, void *arg)
 {
     hist_ctx *c = arg;
     chk_run *run = c->run;
     run->lines++;
-    int r = chk_scan_op_fast(line, len, &c->op);
+    chk_scan_op *op = &c->late[c->cur];
+    int r = chk_scan_op_fast(line, len, op);
     if (r == 1) {
         run->ops_fast++;
-        return add_op(run, &c->op, c->err, c->errlen);
+        for (int j = 0; j < op->nwrites; j++)
+            chk_key_prefetch(&run->kt, op->writes[j].k, op->writes[j].klen);
+        if (late_keep_names(c, c->cur)) {
+            snprintf(c->err, c->errlen, "history: out of memory");
+            return -1;
+        }
+        int rc = history_flush(c);
+        c->pending = 1;
+        c->cur ^= 1;
+        return rc;
     }
+    if (history_flush(c)) return -1;
     cJSON *v = chk_json_parse(line, len);
     if (!v || !cJSON_IsObject(v)) {
         cJSON_Delete(v);
@@ -772,12 +829,22 @@ static int build_order(chk_run *run, char *err, size_t errlen)
 
 int chk_history_load(chk_run *run, const char *path, char *err, size_t errlen)
 {
-    hist_ctx c = {run, path, {0}, err, errlen, 0};
+    hist_ctx c;
+    memset(&c, 0, sizeof c);
+    c.run = run;
+    c.path = path;
+    c.err = err;
+    c.errlen = errlen;
     struct stat st;
     if (stat(path, &st) == 0 && st.st_size > 0)
         run->kt.kidx_allow = (size_t)st.st_size / CHK_KIDX_ALLOW_DIV;
     int rc = chk_read_lines(path, history_line, &c, err, errlen);
+    if (!rc) rc = history_flush(&c);
     chk_scan_op_free(&c.op);
+    for (int i = 0; i < 2; i++) {
+        chk_scan_op_free(&c.late[i]);
+        free(c.names[i]);
+    }
     if (rc) return -1;
     if (run->torn_last) chk_run_note(run, "history.jsonl: a torn last line was skipped");
     if (!run->ended)
