@@ -4,7 +4,8 @@
  * Puts runs side by side (different targets, backup models, or successive runs of one
  * scenario): verdict, cut width, cut position relative to R, backup (R to AVAILABLE) and
  * restore (request to ACTIVE) durations, cost. The first run is the baseline; a later run
- * regresses when a pass became a fail, or when the widest cut or the mean backup or
+ * regresses when a pass became a fail or inconclusive (it no longer proves what it
+ * proved), or when the widest cut or the mean backup or
  * restore duration grew by more than the threshold (default 20%). Exit 1 on a
  * regression, 0 otherwise, 2 on a usage or input error (naming the file).
  */
@@ -37,7 +38,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: backcheck compare RUN_DIR... [--threshold PCT] [--format md|text]\n"
                "  Compares runs side by side; the first is the baseline. Exit 1 when a later\n"
-               "  run regressed (pass -> fail, or cut width / backup / restore duration grew\n"
+               "  run regressed (pass -> fail or inconclusive, or cut width / backup / restore\n"
+               "  duration grew\n"
                "  by more than PCT percent, default 20), 2 on bad usage or input.\n");
 }
 
@@ -267,6 +269,12 @@ int rep_compare_main(int argc, char **argv)
         if (!strcmp(base->verdict, "pass") && !strcmp(s->verdict, "fail")) {
             fprintf(out, "%sREGRESSION %s: verdict pass -> fail (%ld violation%s)\n",
                     md ? "- " : "", s->path, s->violations, s->violations == 1 ? "" : "s");
+            regressions++;
+        } else if (!strcmp(base->verdict, "pass") && strcmp(s->verdict, "pass")) {
+            /* Inconclusive proves nothing: a check that used to hold is no longer shown. */
+            fprintf(out, "%sREGRESSION %s: verdict pass -> %s (no longer proves what the "
+                         "baseline did)\n",
+                    md ? "- " : "", s->path, s->verdict);
             regressions++;
         }
         struct {

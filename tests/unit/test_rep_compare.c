@@ -83,6 +83,20 @@ static void test_pass_to_fail_is_a_regression(void **state)
     rm_run(b);
 }
 
+static void test_pass_to_inconclusive_is_a_regression(void **state)
+{
+    (void)state;
+    char a[64], b[64];
+    make_run(a, "pass", 10, 1000, 800);
+    make_run(b, "inconclusive", 10, 1000, 800);
+    const char *args[] = {a, b};
+    assert_int_equal(compare(2, args), 1);
+    const char *back[] = {b, a};
+    assert_int_equal(compare(2, back), 0);
+    rm_run(a);
+    rm_run(b);
+}
+
 static void test_growth_beyond_threshold(void **state)
 {
     (void)state;
@@ -156,6 +170,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_identical_runs_are_no_regression),
         cmocka_unit_test(test_pass_to_fail_is_a_regression),
+        cmocka_unit_test(test_pass_to_inconclusive_is_a_regression),
         cmocka_unit_test(test_growth_beyond_threshold),
         cmocka_unit_test(test_usage_and_input_errors_exit_2),
     };
