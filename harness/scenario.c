@@ -698,7 +698,11 @@ static void fault_spec(sc_fault *f, const sc_fault_kind *k)
     if (f->present & BIT(FB_COUNT)) ADD("count=%ld", f->count);
     if (f->present & BIT(FB_MS)) ADD("ms=%ld", f->ms);
     if (f->present & BIT(FB_JITTER)) ADD("jitter_ms=%ld", f->jitter_ms);
-    if (f->present & BIT(FB_OPS)) ADD("ops=%s", f->ops);
+    if (f->present & BIT(FB_OPS)) {
+        char ops[sizeof f->ops]; /* a copy: spec and ops are members of one struct */
+        memcpy(ops, f->ops, sizeof ops);
+        ADD("ops=%s", ops);
+    }
     if (f->present & BIT(FB_AFTER)) ADD("after=%d", f->after);
     if (f->present & BIT(FB_BYTES)) ADD("bytes_per_s=%ld", f->bytes_per_s);
 #undef ADD
