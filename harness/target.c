@@ -160,21 +160,122 @@ static int on_path(const char *prog)
     return 0;
 }
 
-static int start_moto(bc_target *t, const scenario *sc, const char *log_dir, char *err,
-                      size_t errlen)
+/* Picks the line of a failed program's output that says why: the last one naming an
+ * error or a missing command (a Python traceback ends with it; a pyenv shim says "command
+ * not found" first and then lists the versions that have it), else the last line. */
+static void why_line(const char *out, char *why, size_t n)
 {
-    if (!on_path("moto_server")) {
-        snprintf(err, errlen,
-                 "target moto: moto_server is not on PATH (pip install 'moto[server]')");
+    const char *best = NULL, *last = NULL;
+    size_t best_len = 0, last_len = 0;
+    for (const char *p = out; *p;) {
+        size_t len = strcspn(p, "\n");
+        size_t t = len;
+        while (t && (p[t - 1] == '\r' || p[t - 1] == ' '))
+            t--;
+        if (t) {
+            last = p;
+            last_len = t;
+            char line[512];
+            snprintf(line, sizeof line, "%.*s", (int)(t < 511 ? t : 511), p);
+            if (strstr(line, "rror") || strstr(line, "not found")) {
+                best = p;
+                best_len = t;
+            }
+        }
+        p += len;
+        if (*p) p++;
+    }
+    if (!best) {
+        best = last;
+        best_len = last_len;
+    }
+    if (best)
+        snprintf(why, n, "%.*s", (int)(best_len < 300 ? best_len : 300), best);
+    else
+        why[0] = '\0';
+}
+
+/* Runs `moto_server -h` and says whether it works. A version manager's shim (pyenv)
+ * exists on PATH for every Python but runs the program only for the versions that have
+ * it installed, so being on PATH proves nothing: only running it does. 0 if usable, else
+ * -1 with the reason in why. */
+static int moto_usable(char *why, size_t n)
+{
+    int pfd[2];
+    if (pipe(pfd) != 0) {
+        snprintf(why, n, "pipe: %s", strerror(errno));
         return -1;
     }
-    int port = free_loopback_port();
-    if (port <= 0) {
-        snprintf(err, errlen, "target moto: no free loopback port");
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(why, n, "fork: %s", strerror(errno));
+        close(pfd[0]);
+        close(pfd[1]);
         return -1;
     }
-    char log_path[1100];
-    snprintf(log_path, sizeof log_path, "%s/moto.log", log_dir ? log_dir : ".");
+    if (pid == 0) {
+        dup2(pfd[1], 1);
+        dup2(pfd[1], 2);
+        close(pfd[0]);
+        close(pfd[1]);
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0) dup2(devnull, 0);
+        setpgid(0, 0);
+        execlp("moto_server", "moto_server", "-h", (char *)NULL);
+        _exit(127);
+    }
+    close(pfd[1]);
+    fcntl(pfd[0], F_SETFL, fcntl(pfd[0], F_GETFL) | O_NONBLOCK);
+    char out[TGT_MOTO_PROBE_OUT];
+    size_t len = 0;
+    int st = 0, done = 0, eof = 0;
+    int64_t deadline = bc_mono_ns() + (int64_t)(TGT_MOTO_PROBE_S * BC_NS_PER_S);
+    while (!(done && eof)) {
+        if (!eof) {
+            char buf[1024];
+            ssize_t r = read(pfd[0], buf, sizeof buf);
+            if (r > 0) {
+                size_t k = (size_t)r < sizeof out - 1 - len ? (size_t)r : sizeof out - 1 - len;
+                memcpy(out + len, buf, k);
+                len += k;
+                continue;
+            }
+            if (r == 0 || (errno != EAGAIN && errno != EINTR)) eof = 1;
+        }
+        if (!done && waitpid(pid, &st, WNOHANG) == pid) done = 1;
+        if (done && eof) break;
+        if (bc_mono_ns() > deadline) {
+            if (!done) {
+                kill(-pid, SIGKILL);
+                kill(pid, SIGKILL);
+                waitpid(pid, &st, 0);
+            }
+            close(pfd[0]);
+            snprintf(why, n, "`moto_server -h` did not finish within %g s", TGT_MOTO_PROBE_S);
+            return -1;
+        }
+        bc_sleep_ns(20 * BC_NS_PER_MS);
+    }
+    close(pfd[0]);
+    out[len] = '\0';
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return 0;
+    char line[320];
+    why_line(out, line, sizeof line);
+    char status[32];
+    if (WIFEXITED(st))
+        snprintf(status, sizeof status, "exited %d", WEXITSTATUS(st));
+    else
+        snprintf(status, sizeof status, "killed by signal %d", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+    snprintf(why, n, "`moto_server -h` %s%s%s%s", status, line[0] ? " (" : "", line,
+             line[0] ? ")" : "");
+    return -1;
+}
+
+/* Starts moto_server on `port`; 0 when it answers, 1 when it exited at start (another
+ * process may have taken the port between free_loopback_port and the bind), -1 on any
+ * other failure. */
+static int spawn_moto(bc_target *t, int port, const char *log_path, char *err, size_t errlen)
+{
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(err, errlen, "target moto: fork: %s", strerror(errno));
@@ -202,7 +303,7 @@ static int start_moto(bc_target *t, const scenario *sc, const char *log_dir, cha
         if (waitpid(pid, &st, WNOHANG) == pid) {
             t->moto_pid = 0;
             snprintf(err, errlen, "target moto: moto_server exited at start (see %s)", log_path);
-            return -1;
+            return 1;
         }
         if (bc_mono_ns() > deadline) {
             tgt_stop(t);
@@ -212,6 +313,35 @@ static int start_moto(bc_target *t, const scenario *sc, const char *log_dir, cha
         }
         bc_sleep_ns(100 * BC_NS_PER_MS);
     }
+    return 0;
+}
+
+static int start_moto(bc_target *t, const scenario *sc, const char *log_dir, char *err,
+                      size_t errlen)
+{
+    if (!on_path("moto_server")) {
+        snprintf(err, errlen,
+                 "target moto: moto_server is not on PATH (pip install 'moto[server]')");
+        return -1;
+    }
+    char why[400];
+    if (moto_usable(why, sizeof why) != 0) {
+        snprintf(err, errlen, "target moto: moto_server not usable: %s", why);
+        return -1;
+    }
+    char log_path[1100];
+    snprintf(log_path, sizeof log_path, "%s/moto.log", log_dir ? log_dir : ".");
+    int port = -1, rc = 1;
+    for (int attempt = 0; attempt < TGT_MOTO_START_TRIES && rc == 1; attempt++) {
+        if (attempt) bc_warn("%s; starting it again on another port", err);
+        port = free_loopback_port();
+        if (port <= 0) {
+            snprintf(err, errlen, "target moto: no free loopback port");
+            return -1;
+        }
+        rc = spawn_moto(t, port, log_path, err, errlen);
+    }
+    if (rc != 0) return -1;
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
     if (resolve_config(t, sc, url, err, errlen)) return -1;

@@ -29,6 +29,13 @@
 #define TGT_AWS_DEADLINE_S (4 * 3600.0) /* PITR restores take 20 min to hours */
 /* How long moto_server gets to answer after it is started. */
 #define TGT_MOTO_START_S 30.0
+/* How long `moto_server -h` gets to show that the program runs (a Python import of moto
+ * takes a second or two on a busy machine), and how much of its output is kept. */
+#define TGT_MOTO_PROBE_S 20.0
+#define TGT_MOTO_PROBE_OUT 8192
+/* Starts of moto_server tried on fresh ports when one exits at once: the free port is
+ * found by binding port 0 and closing, so another process can take it before moto binds. */
+#define TGT_MOTO_START_TRIES 3
 
 /* Credentials the embedded emulator and the harness share (not secrets: loopback only). */
 #define TGT_EMBEDDED_KEY_ID "backcheck"

@@ -20,6 +20,11 @@ export CI=1 # plain log lines, no progress line rewriting
 fail() {
     echo "FAIL [$CASE]: $*" >&2
     [ -n "${RUN_DIR:-}" ] && [ -f "$RUN_DIR/log.txt" ] && tail -20 "$RUN_DIR/log.txt" >&2
+    # A failed run against a started target: its own log says why (the trap deletes it).
+    if [ -n "${RUN_DIR:-}" ] && [ -s "$RUN_DIR/moto.log" ]; then
+        echo "--- $RUN_DIR/moto.log (last 40 lines)" >&2
+        tail -40 "$RUN_DIR/moto.log" >&2
+    fi
     exit 1
 }
 
@@ -182,16 +187,54 @@ cli)
     grep -q 'invalid' "$WORK/list" && fail "a ready scenario is invalid: $(grep invalid "$WORK/list")"
     ;;
 compat-moto)
+    # On PATH is not enough: a pyenv shim is there for every Python but runs moto_server
+    # only for the one that has it (and exits 127 for the others). Run it to know.
     if ! command -v moto_server >/dev/null 2>&1; then
         echo "SKIP: moto_server is not on PATH (pip install 'moto[server]')"
         exit 77
     fi
+    if ! timeout 30 moto_server -h >"$WORK/probe" 2>&1; then
+        echo "SKIP: moto_server not usable: $(grep -E 'rror|not found' "$WORK/probe" | tail -n1)"
+        exit 77
+    fi
     "$BC" run "$SCN/it-compat.json" --target moto --out "$WORK/runs" >"$WORK/out" 2>"$WORK/err"
     rc=$?
+    if [ $rc = 2 ] && grep -q 'moto_server not usable' "$WORK/err"; then
+        echo "SKIP: $(grep -m1 'moto_server not usable' "$WORK/err")"
+        exit 77
+    fi
     run_dir it-compat
     cat "$WORK/out"
     expect_rc 0 $rc "it-compat against moto_server"
     check_complete_run_dir
+    ;;
+moto-unusable)
+    # A moto_server that is on PATH but does not run (a version manager's shim for a
+    # Python without moto): the run refuses at once, with the reason.
+    mkdir -p "$WORK/bin"
+    cat >"$WORK/bin/moto_server" <<'SHIM'
+#!/bin/sh
+echo "pyenv: moto_server: command not found" >&2
+echo "" >&2
+echo "The \`moto_server' command exists in these Python versions:" >&2
+echo "  3.11.7" >&2
+exit 127
+SHIM
+    chmod +x "$WORK/bin/moto_server"
+    PATH="$WORK/bin:$PATH" "$BC" run "$SCN/it-compat.json" --target moto --out "$WORK/runs" \
+        >"$WORK/out" 2>"$WORK/err"
+    rc=$?
+    expect_rc 2 $rc "moto_server that exits 127"
+    grep -q 'moto_server not usable: .*exited 127 (pyenv: moto_server: command not found)' \
+        "$WORK/err" || fail "no reason given: $(cat "$WORK/err")"
+    # Not on PATH at all: the message says how to install it.
+    mkdir -p "$WORK/empty"
+    ln -s "$(command -v sh)" "$WORK/empty/sh"
+    PATH="$WORK/empty" "$BC" run "$SCN/it-compat.json" --target moto --out "$WORK/runs" \
+        >"$WORK/out" 2>"$WORK/err"
+    expect_rc 2 $? "moto_server not on PATH"
+    grep -q "moto_server is not on PATH (pip install 'moto\[server\]')" "$WORK/err" ||
+        fail "not-on-PATH message: $(cat "$WORK/err")"
     ;;
 *)
     echo "unknown case $CASE" >&2
