@@ -14,6 +14,18 @@
 
 #define CHK_TXN_KEYS_LISTED 20 /* keys listed per side of a torn transaction */
 
+/* What the snapshot says of item `wi` of a transaction: 1 in, 0 out, -1 unknown. A later
+ * version of the key shows an acknowledged write was applied before it (superseded, not
+ * lost), but says nothing of an indeterminate one, which may never have happened: for
+ * those only the item holding exactly that write counts as in. */
+static int txn_item_state(const chk_run *run, const chk_target *t, size_t wi)
+{
+    const chk_write *w = &run->w[wi];
+    if (!chk_present(t, wi)) return 0;
+    if (w->status == CHK_O_OK) return 1;
+    return t->cap[w->key] == (int32_t)run->pos[wi] ? 1 : -1;
+}
+
 static void torn(chk_run *run, chk_target *t, size_t start, size_t end)
 {
     const chk_write *first = &run->w[start];
@@ -24,7 +36,9 @@ static void torn(chk_run *run, chk_target *t, size_t start, size_t end)
     long np = 0, nm = 0;
     for (size_t i = start; i < end; i++) {
         const char *key = chk_key_name(&run->kt, run->w[i].key);
-        if (chk_present(t, i)) {
+        int st = txn_item_state(run, t, i);
+        if (st < 0) continue;
+        if (st) {
             if (np++ < CHK_TXN_KEYS_LISTED) cJSON_AddItemToArray(pres, cJSON_CreateString(key));
         } else {
             if (!firstmiss) firstmiss = key;
@@ -35,8 +49,9 @@ static void torn(chk_run *run, chk_target *t, size_t start, size_t end)
     char a[32];
     chk_fmt_wid(first->wid, a);
     chk_target_add(t, CHK_F_TORN_TXN, violation, firstmiss, &first->wid, 1, 1, extra,
-                   "transaction %s (%s) is partly in the snapshot: %ld of %ld items present", a,
-                   first->status == CHK_O_OK ? "acknowledged" : "indeterminate", np, np + nm);
+                   "transaction %s (%s) is partly in the snapshot: %ld of %ld items present%s", a,
+                   first->status == CHK_O_OK ? "acknowledged" : "indeterminate", np, np + nm,
+                   np + nm < (long)(end - start) ? " (superseded items not counted)" : "");
 }
 
 static int txn_check(chk_run *run, chk_target *t, char *err, size_t errlen)
@@ -49,10 +64,13 @@ static int txn_check(chk_run *run, chk_target *t, char *err, size_t errlen)
         const chk_write *w = &run->w[i];
         if ((w->flags & CHK_WF_TXN) && w->status != CHK_O_FAIL && j - i > 1) {
             txns++;
-            size_t np = 0;
-            for (size_t x = i; x < j; x++)
-                np += (size_t)chk_present(t, x);
-            if (np && np < j - i) {
+            size_t np = 0, nm = 0;
+            for (size_t x = i; x < j; x++) {
+                int st = txn_item_state(run, t, x);
+                np += st == 1;
+                nm += st == 0;
+            }
+            if (np && nm) {
                 torn(run, t, i, j);
                 torn_n++;
             }

@@ -339,6 +339,53 @@ static void build_torn(fx *f, const char *name, const char *guarantee)
     fclose(s);
 }
 
+/* An indeterminate transaction that never applied, one of whose keys a later acknowledged
+ * transaction overwrote: the later version says nothing of the first, so the first is not
+ * "partly present". Had the snapshot held the first's own write on one key and not the
+ * other, it would be torn. */
+static void build_info_txn(fx *f, const char *name, int own_write_captured)
+{
+    fx_open(f, name, NULL, NULL);
+    standard_history(f);
+    const char *keys[] = {"tx/4/0", "tx/4/1"};
+    fx_txn(f, 4, 1, keys, 2, BACKUP_MS - 40, BACKUP_MS - 35, "info");
+    const char *later[] = {"tx/4/0", "tx/4/2"};
+    fx_txn(f, 4, 2, later, 2, BACKUP_MS - 30, BACKUP_MS - 25, "ok");
+    fx_end(f, 201000);
+    fx_backup(f, "b1", BACKUP_MS, BACKUP_MS + 50);
+    fx_close(f);
+    standard_snapshot(f, "b1", BACKUP_MS + 20, -1);
+    char p[400];
+    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", f->dir);
+    FILE *s = fopen(p, "a");
+    if (own_write_captured) {
+        fx_item(s, "tx/4/0", "4.1"); /* the info txn's own write; tx/4/1 missing */
+    } else {
+        fx_item(s, "tx/4/0", "4.2"); /* superseded by the later txn; tx/4/1 absent */
+        fx_item(s, "tx/4/2", "4.2");
+    }
+    fclose(s);
+}
+
+static void test_superseded_info_txn_is_not_torn(void **state)
+{
+    (void)state;
+    fx f;
+    build_info_txn(&f, "info-txn-superseded", 0);
+    cJSON *res;
+    assert_int_equal(check(&f, NULL, &res), CHK_PASS);
+    assert_int_equal(fx_count(backup0(res), "TORN_TXN", NULL), 0);
+    cJSON_Delete(res);
+
+    fx g;
+    build_info_txn(&g, "info-txn-own", 1);
+    assert_int_equal(check(&g, NULL, &res), CHK_PASS);
+    const cJSON *x = fx_find(backup0(res), "TORN_TXN");
+    assert_non_null(x);
+    assert_true(has_op(x, "4.1"));
+    cJSON_Delete(res);
+}
+
 static void test_torn_txn_observation_vs_violation(void **state)
 {
     (void)state;
@@ -774,6 +821,7 @@ int main(void)
         cmocka_unit_test(test_delete_absent_is_fine),
         cmocka_unit_test(test_delete_in_window_does_not_widen_cut),
         cmocka_unit_test(test_torn_txn_observation_vs_violation),
+        cmocka_unit_test(test_superseded_info_txn_is_not_torn),
         cmocka_unit_test(test_bank_invariant),
         cmocka_unit_test(test_append_order),
         cmocka_unit_test(test_cut_outside_window_under_strict),
