@@ -285,6 +285,26 @@ static int has_prefix(const char *s, const char *p)
     return s && strncmp(s, p, strlen(p)) == 0;
 }
 
+/* Deletes one leftover (op is DeleteBackup or DeleteTable, key its name field); prints
+ * the outcome. 0 or -1. */
+static int cleanup_delete(ddb_client *c, const char *op, const char *key, const char *val,
+                          const char *what)
+{
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddStringToObject(d, key, val);
+    ddb_result dr;
+    int rc = 0;
+    if (ddb_call(c, op, d, &dr) != DDB_OK) {
+        fprintf(stderr, "backcheck cleanup: %s %s: %s %s\n", op, what, dr.err_type, dr.err_message);
+        rc = -1;
+    } else {
+        printf("deleted %s\n", what);
+    }
+    ddb_result_free(&dr);
+    cJSON_Delete(d);
+    return rc;
+}
+
 static int cmd_cleanup(const cli_args *a)
 {
     const char *prefix = get(a, "prefix") ? get(a, "prefix") : "backcheck-";
@@ -308,13 +328,15 @@ static int cmd_cleanup(const cli_args *a)
         ddb_config_defaults(&cfg);
         snprintf(cfg.endpoint, sizeof cfg.endpoint, "%s", endpoint);
         snprintf(cfg.region, sizeof cfg.region, "us-east-1");
-        snprintf(cfg.creds.access_key_id, sizeof cfg.creds.access_key_id, "backcheck-dummy");
-        snprintf(cfg.creds.secret_access_key, sizeof cfg.creds.secret_access_key,
-                 "backcheck-dummy");
+        /* As a run does (target.c): `backcheck serve`'s default credentials. */
+        snprintf(cfg.creds.access_key_id, sizeof cfg.creds.access_key_id, "%s",
+                 TGT_EMBEDDED_KEY_ID);
+        snprintf(cfg.creds.secret_access_key, sizeof cfg.creds.secret_access_key, "%s",
+                 TGT_EMBEDDED_SECRET);
     }
     ddb_client *c = ddb_client_new(&cfg);
     if (!c) return 2;
-    int yes = get(a, "yes") != NULL, found = 0, failed = 0;
+    int yes = get(a, "yes") != NULL, found = 0, deleted = 0, failed = 0, unlisted = 0;
     /* Backups first: a table's backups outlive it, and their names carry the prefix. */
     cJSON *start = NULL;
     do {
@@ -325,7 +347,7 @@ static int cmd_cleanup(const cli_args *a)
         ddb_result r;
         if (ddb_call(c, "ListBackups", req, &r) != DDB_OK) {
             fprintf(stderr, "backcheck cleanup: ListBackups: %s %s\n", r.err_type, r.err_message);
-            failed = 1;
+            unlisted = 1;
             ddb_result_free(&r);
             cJSON_Delete(req);
             break;
@@ -339,18 +361,14 @@ static int cmd_cleanup(const cli_args *a)
                 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "BackupArn"));
             if (!arn || !has_prefix(name, prefix)) continue;
             found++;
-            printf("backup %s %s%s\n", name, arn, yes ? "" : " (would delete)");
-            if (yes) {
-                cJSON *d = cJSON_CreateObject();
-                cJSON_AddStringToObject(d, "BackupArn", arn);
-                ddb_result dr;
-                if (ddb_call(c, "DeleteBackup", d, &dr) != DDB_OK) {
-                    fprintf(stderr, "  DeleteBackup failed: %s %s\n", dr.err_type, dr.err_message);
-                    failed = 1;
-                }
-                ddb_result_free(&dr);
-                cJSON_Delete(d);
-            }
+            char what[1200];
+            snprintf(what, sizeof what, "backup %s %s", name, arn);
+            if (!yes)
+                printf("%s (would delete)\n", what);
+            else if (cleanup_delete(c, "DeleteBackup", "BackupArn", arn, what) != 0)
+                failed++;
+            else
+                deleted++;
         }
         const cJSON *last = cJSON_GetObjectItemCaseSensitive(r.body, "LastEvaluatedBackupArn");
         if (cJSON_IsString(last)) start = cJSON_CreateString(last->valuestring);
@@ -365,7 +383,7 @@ static int cmd_cleanup(const cli_args *a)
         ddb_result r;
         if (ddb_call(c, "ListTables", req, &r) != DDB_OK) {
             fprintf(stderr, "backcheck cleanup: ListTables: %s %s\n", r.err_type, r.err_message);
-            failed = 1;
+            unlisted = 1;
             ddb_result_free(&r);
             cJSON_Delete(req);
             break;
@@ -375,18 +393,14 @@ static int cmd_cleanup(const cli_args *a)
         {
             if (!cJSON_IsString(t) || !has_prefix(t->valuestring, prefix)) continue;
             found++;
-            printf("table %s%s\n", t->valuestring, yes ? "" : " (would delete)");
-            if (yes) {
-                cJSON *d = cJSON_CreateObject();
-                cJSON_AddStringToObject(d, "TableName", t->valuestring);
-                ddb_result dr;
-                if (ddb_call(c, "DeleteTable", d, &dr) != DDB_OK) {
-                    fprintf(stderr, "  DeleteTable failed: %s %s\n", dr.err_type, dr.err_message);
-                    failed = 1;
-                }
-                ddb_result_free(&dr);
-                cJSON_Delete(d);
-            }
+            char what[600];
+            snprintf(what, sizeof what, "table %s", t->valuestring);
+            if (!yes)
+                printf("%s (would delete)\n", what);
+            else if (cleanup_delete(c, "DeleteTable", "TableName", t->valuestring, what) != 0)
+                failed++;
+            else
+                deleted++;
         }
         const cJSON *last = cJSON_GetObjectItemCaseSensitive(r.body, "LastEvaluatedTableName");
         if (cJSON_IsString(last)) start = cJSON_CreateString(last->valuestring);
@@ -394,11 +408,14 @@ static int cmd_cleanup(const cli_args *a)
         cJSON_Delete(req);
     } while (start);
     ddb_client_free(c);
-    if (!found)
+    /* A listing that failed proves nothing: never claim there is nothing left. */
+    if (!found && !unlisted)
         printf("nothing named %s*\n", prefix);
-    else if (!yes)
+    else if (found && !yes)
         printf("%d found; run again with --yes to delete them\n", found);
-    return failed ? 2 : 0;
+    else if (found)
+        printf("%d deleted%s\n", deleted, failed ? ", the rest could not be (see above)" : "");
+    return failed || unlisted ? 2 : 0;
 }
 
 static int cmd_serve(const cli_args *a)

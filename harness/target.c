@@ -78,8 +78,9 @@ static int start_embedded(bc_target *t, const scenario *sc, char *err, size_t er
     return 0;
 }
 
-/* Resolves configuration for an endpoint/AWS target. Loopback endpoints (emulators that
- * check no signature) get dummy credentials when the chain has none. */
+/* Resolves configuration for an endpoint/AWS target. A loopback endpoint gets, when the
+ * chain has no credentials, the ones `backcheck serve` accepts by default: that server
+ * checks signatures, and the other local emulators (moto, dynalite) accept anything. */
 static int resolve_config(bc_target *t, const scenario *sc, const char *endpoint, char *err,
                           size_t errlen)
 {
@@ -98,10 +99,11 @@ static int resolve_config(bc_target *t, const scenario *sc, const char *endpoint
         if (!t->cfg.region[0]) snprintf(t->cfg.region, sizeof t->cfg.region, "us-east-1");
         if (!t->cfg.creds.access_key_id[0] || !t->cfg.creds.secret_access_key[0]) {
             snprintf(t->cfg.creds.access_key_id, sizeof t->cfg.creds.access_key_id, "%s",
-                     "backcheck-dummy");
+                     TGT_EMBEDDED_KEY_ID);
             snprintf(t->cfg.creds.secret_access_key, sizeof t->cfg.creds.secret_access_key, "%s",
-                     "backcheck-dummy");
-            snprintf(t->cfg.creds.source, sizeof t->cfg.creds.source, "dummy (loopback)");
+                     TGT_EMBEDDED_SECRET);
+            snprintf(t->cfg.creds.source, sizeof t->cfg.creds.source,
+                     "loopback default, as backcheck serve's");
         }
     }
     if (sc->target.region[0] && !(endpoint && *endpoint))

@@ -14,7 +14,15 @@ CASE=$3
 ARG=${4:-}
 SCN=$SRC/tests/integration/scenarios
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bc-it-$CASE-XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+SERVER_PID=
+stop_server() {
+    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID"
+        wait "$SERVER_PID" 2>/dev/null
+    fi
+    SERVER_PID=
+}
+trap 'stop_server; rm -rf "$WORK"' EXIT
 export CI=1 # plain log lines, no progress line rewriting
 
 fail() {
@@ -37,6 +45,39 @@ run_dir() {
     local d="$WORK/runs/$1/latest"
     [ -L "$d" ] || fail "no latest link for $1"
     RUN_DIR=$(cd "$d" && pwd -P)
+}
+
+# `backcheck serve --port 0` in the background; sets SERVER_PID and URL from the
+# "listening on" line it prints.
+start_serve() {
+    "$BC" serve --host 127.0.0.1 --port 0 "$@" >"$WORK/serve.log" 2>&1 &
+    SERVER_PID=$!
+    local port=
+    for _ in $(seq 100); do
+        port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$WORK/serve.log")
+        [ -n "$port" ] && break
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ -n "$port" ] || fail "backcheck serve printed no port: $(cat "$WORK/serve.log")"
+    URL=http://127.0.0.1:$port
+}
+
+# ddb OPERATION JSON: one signed request to $URL with curl (the credentials `backcheck
+# serve` accepts by default; test values, not secrets).
+ddb() {
+    curl -sS --fail-with-body --aws-sigv4 "aws:amz:us-east-1:dynamodb" \
+        --user backcheck:backcheck-secret -H "X-Amz-Target: DynamoDB_20120810.$1" \
+        -H 'Content-Type: application/x-amz-json-1.0' -d "$2" "$URL/"
+}
+
+# Sorted table names / backup names on $URL, one line.
+table_names() {
+    ddb ListTables '{}' | python3 -c 'import json,sys; print(" ".join(sorted(json.load(sys.stdin)["TableNames"])))'
+}
+backup_names() {
+    ddb ListBackups '{}' |
+        python3 -c 'import json,sys; print(" ".join(sorted(b["BackupName"] for b in json.load(sys.stdin)["BackupSummaries"])))'
 }
 
 first_type() { head -n1 "$1" | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["type"])'; }
@@ -207,6 +248,66 @@ compat-moto)
     cat "$WORK/out"
     expect_rc 0 $rc "it-compat against moto_server"
     check_complete_run_dir
+    ;;
+cleanup)
+    # Leftovers of a --keep run on a live endpoint: listed without --yes (nothing deleted),
+    # deleted with --yes, and only those: another table and its backup survive.
+    command -v curl >/dev/null 2>&1 || { echo "SKIP: curl is not installed"; exit 77; }
+    start_serve
+    # No credentials anywhere: a run and a cleanup against a loopback endpoint use the
+    # ones `backcheck serve` accepts by default.
+    unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE \
+        AWS_ENDPOINT_URL AWS_ENDPOINT_URL_DYNAMODB
+    export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+    ddb CreateTable '{"TableName":"orders","BillingMode":"PAY_PER_REQUEST",
+        "AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],
+        "KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}]}' >/dev/null ||
+        fail "CreateTable orders"
+    for _ in $(seq 100); do
+        ddb DescribeTable '{"TableName":"orders"}' | grep -q '"TableStatus":"ACTIVE"' && break
+        sleep 0.1
+    done
+    ddb CreateBackup '{"TableName":"orders","BackupName":"orders-nightly"}' >/dev/null ||
+        fail "CreateBackup orders"
+    "$BC" run "$SCN/it-compat.json" --endpoint "$URL" --keep --out "$WORK/runs" \
+        >"$WORK/out" 2>"$WORK/err"
+    rc=$?
+    run_dir it-compat
+    expect_rc 0 $rc "run --keep against backcheck serve"
+    id=${RUN_DIR##*-}
+    want_tables="backcheck-$id-r-b1 backcheck-$id-src orders"
+    want_backups="backcheck-$id-b1 orders-nightly"
+    [ "$(table_names)" = "$want_tables" ] || fail "after --keep: tables $(table_names)"
+    [ "$(backup_names)" = "$want_backups" ] || fail "after --keep: backups $(backup_names)"
+    RUN_DIR=
+    # Without --yes: listed, nothing deleted.
+    "$BC" cleanup --endpoint "$URL" >"$WORK/list" 2>"$WORK/err"
+    expect_rc 0 $? "cleanup without --yes"
+    grep -q "^backup backcheck-$id-b1 arn:.* (would delete)\$" "$WORK/list" ||
+        fail "backup not listed: $(cat "$WORK/list" "$WORK/err")"
+    grep -q "^table backcheck-$id-src (would delete)\$" "$WORK/list" || fail "source not listed"
+    grep -q "^table backcheck-$id-r-b1 (would delete)\$" "$WORK/list" || fail "restore not listed"
+    grep -q "orders" "$WORK/list" && fail "a table not made by backcheck was listed"
+    grep -q '^3 found; run again with --yes' "$WORK/list" || fail "no count: $(cat "$WORK/list")"
+    [ "$(table_names)" = "$want_tables" ] || fail "cleanup without --yes deleted a table"
+    [ "$(backup_names)" = "$want_backups" ] || fail "cleanup without --yes deleted a backup"
+    # Wrong credentials: the listing fails, exit 2, and it does not claim nothing is left.
+    AWS_ACCESS_KEY_ID=nobody AWS_SECRET_ACCESS_KEY=wrong "$BC" cleanup --endpoint "$URL" --yes \
+        >"$WORK/list" 2>"$WORK/err"
+    expect_rc 2 $? "cleanup refused by the endpoint"
+    grep -q 'ListTables: UnrecognizedClientException' "$WORK/err" ||
+        fail "refusal not reported: $(cat "$WORK/err")"
+    grep -q 'nothing named' "$WORK/list" && fail "a failed listing said nothing was left"
+    [ "$(table_names)" = "$want_tables" ] || fail "a refused cleanup changed the tables"
+    # --yes: exactly the backcheck-* tables and backups go.
+    "$BC" cleanup --endpoint "$URL" --yes >"$WORK/list" 2>"$WORK/err"
+    expect_rc 0 $? "cleanup --yes: $(cat "$WORK/err")"
+    grep -q '^3 deleted$' "$WORK/list" || fail "cleanup --yes: $(cat "$WORK/list")"
+    [ "$(table_names)" = "orders" ] || fail "after --yes: tables $(table_names)"
+    [ "$(backup_names)" = "orders-nightly" ] || fail "after --yes: backups $(backup_names)"
+    "$BC" cleanup --endpoint "$URL" >"$WORK/list"
+    expect_rc 0 $? "cleanup of a clean endpoint"
+    grep -qx 'nothing named backcheck-\*' "$WORK/list" || fail "second cleanup: $(cat "$WORK/list")"
     ;;
 moto-unusable)
     # A moto_server that is on PATH but does not run (a version manager's shim for a
