@@ -309,6 +309,53 @@ cleanup)
     expect_rc 0 $? "cleanup of a clean endpoint"
     grep -qx 'nothing named backcheck-\*' "$WORK/list" || fail "second cleanup: $(cat "$WORK/list")"
     ;;
+compat-dynalite)
+    # A target without on-demand backups (dynalite has no CreateBackup): the run ends with
+    # exit 2 and names the missing operation, and still removes the table it made.
+    CACHE=$ARG
+    command -v node >/dev/null 2>&1 || { echo "SKIP: node is not installed (dynalite needs it)"; exit 77; }
+    command -v curl >/dev/null 2>&1 || { echo "SKIP: curl is not installed"; exit 77; }
+    DYN=
+    for d in "$SRC/bench/.cache/dynalite" "$CACHE/dynalite"; do
+        [ -x "$d/node_modules/.bin/dynalite" ] && DYN=$d/node_modules/.bin/dynalite && break
+    done
+    if [ -z "$DYN" ]; then
+        command -v npm >/dev/null 2>&1 || { echo "SKIP: dynalite is not installed and npm is absent"; exit 77; }
+        mkdir -p "$CACHE/dynalite"
+        if ! timeout 300 npm install --prefix "$CACHE/dynalite" --no-audit --no-fund dynalite \
+            >"$WORK/npm.log" 2>&1 || [ ! -x "$CACHE/dynalite/node_modules/.bin/dynalite" ]; then
+            echo "SKIP: npm install dynalite failed: $(tail -n3 "$WORK/npm.log" | tr '\n' ' ')"
+            exit 77
+        fi
+        DYN=$CACHE/dynalite/node_modules/.bin/dynalite
+    fi
+    # A free loopback port (bind 0, close); started again on another if it is taken first.
+    for _ in 1 2 3; do
+        port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+        "$DYN" --host 127.0.0.1 --port "$port" --createTableMs 0 --deleteTableMs 0 \
+            --updateTableMs 0 >"$WORK/dynalite.log" 2>&1 &
+        SERVER_PID=$!
+        URL=http://127.0.0.1:$port
+        for _ in $(seq 100); do
+            curl -s -o /dev/null "$URL/" && break
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -0 "$SERVER_PID" 2>/dev/null && break
+        wait "$SERVER_PID" 2>/dev/null
+        SERVER_PID=
+    done
+    [ -n "$SERVER_PID" ] || fail "dynalite did not start: $(cat "$WORK/dynalite.log")"
+    curl -s -o /dev/null "$URL/" || fail "dynalite does not answer on $URL"
+    "$BC" run "$SCN/it-compat.json" --endpoint "$URL" --out "$WORK/runs" >"$WORK/out" 2>"$WORK/err"
+    rc=$?
+    run_dir it-compat
+    expect_rc 2 $rc "a run with backups against dynalite"
+    grep -q '^backcheck: the target does not implement CreateBackup' "$WORK/err" ||
+        fail "the error does not name CreateBackup: $(cat "$WORK/err")"
+    grep -q 'pass\|fail' "$WORK/out" && fail "a verdict was printed: $(cat "$WORK/out")"
+    [ -z "$(table_names)" ] || fail "the run left tables: $(table_names)"
+    ;;
 moto-unusable)
     # A moto_server that is on PATH but does not run (a version manager's shim for a
     # Python without moto): the run refuses at once, with the reason.
