@@ -370,6 +370,20 @@ static inline const chk_write *chk_key_write(const chk_run *run, uint32_t k, uin
 {
     return &run->w[run->order[run->kt.keys[k].start + i]];
 }
+/* The passes over every key's writes walk run->order in sequence but read the records it
+ * points to at random: once the records outgrow the cache each read would wait for
+ * memory, so the record this many positions ahead is requested early and the reads
+ * overlap. */
+#define CHK_PREFETCH_AHEAD 16
+/* Requests the record at run->order[p] (both cache lines a 40-byte record may span). */
+static inline void chk_prefetch_order(const chk_run *run, size_t p)
+{
+    if (p < run->nw) {
+        const char *r = (const char *)&run->w[run->order[p]];
+        __builtin_prefetch(r);
+        __builtin_prefetch(r + sizeof(chk_write) - 1);
+    }
+}
 int chk_worker_workload(const chk_run *run, int worker);
 /* 1 when the wid lies beyond what the journal recorded for its worker (interrupted run). */
 int chk_wid_beyond_journal(const chk_run *run, uint64_t wid);

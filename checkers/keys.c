@@ -20,6 +20,7 @@ static int keys_check(chk_run *run, chk_target *t, char *err, size_t errlen)
         long tl = 0, tf = 0;
         int64_t lmp = -1;
         for (uint32_t i = 0; i < ck->count; i++) {
+            chk_prefetch_order(run, ck->start + i + CHK_PREFETCH_AHEAD);
             const chk_write *w = &run->w[o[i]];
             if (w->status != CHK_O_OK) continue;
             int present = chk_present(t, o[i]);

@@ -757,8 +757,14 @@ static int build_order(chk_run *run, char *err, size_t errlen)
         snprintf(err, errlen, "history: out of memory for the key index");
         return -1;
     }
-    for (size_t i = 0; i < nw; i++)
+    /* The per-key arrays are read and written at random: each pass requests the entries of
+     * the write CHK_PREFETCH_AHEAD ahead (whose key is read in sequence) so the misses
+     * overlap. */
+    const size_t ahead = CHK_PREFETCH_AHEAD;
+    for (size_t i = 0; i < nw; i++) {
+        if (i + ahead < nw) __builtin_prefetch(&cur[run->w[i + ahead].key], 1);
         cur[run->w[i].key]++;
+    }
     uint32_t acc = 0;
     for (uint32_t k = 0; k < nk; k++) {
         chk_key *key = &run->kt.keys[k];
@@ -769,6 +775,13 @@ static int build_order(chk_run *run, char *err, size_t errlen)
     }
     long multi = 0, dups = 0;
     for (size_t i = 0; i < nw; i++) {
+        if (i + 2 * ahead < nw) {
+            uint32_t kf = run->w[i + 2 * ahead].key;
+            __builtin_prefetch(&cur[kf], 1);
+            __builtin_prefetch(&lastwid[kf], 1);
+            __builtin_prefetch(&run->kt.keys[kf]);
+        }
+        if (i + ahead < nw) __builtin_prefetch(&run->order[cur[run->w[i + ahead].key]], 1);
         uint32_t k = run->w[i].key, p = cur[k]++;
         uint64_t wid = run->w[i].wid;
         run->order[p] = (uint32_t)i;
@@ -858,6 +871,11 @@ int64_t chk_key_find_wid(const chk_run *run, uint32_t k, uint64_t wid)
     const chk_key *key = &run->kt.keys[k];
     const uint32_t *o = run->order + key->start;
     uint32_t lo = 0, hi = key->count;
+    /* A binary search waits for each probe's record in turn; for a short key request
+     * them all at once so that the misses overlap. */
+    if (hi <= CHK_PREFETCH_AHEAD)
+        for (uint32_t i = 0; i < hi; i++)
+            __builtin_prefetch(&run->w[o[i]].wid);
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         if (run->w[o[mid]].wid < wid)

@@ -381,6 +381,7 @@ static void reference_band(const chk_run *run, const chk_target *t, int64_t *ref
         const chk_key *ck = &run->kt.keys[k];
         const uint32_t *o = run->order + ck->start;
         for (uint32_t i = 0; i < ck->count; i++) {
+            chk_prefetch_order(run, ck->start + i + CHK_PREFETCH_AHEAD);
             const chk_write *w = &run->w[o[i]];
             if (w->status != CHK_O_OK) continue;
             if ((int32_t)i <= t->cap[k]) {
@@ -423,6 +424,7 @@ void chk_target_resolve(chk_run *run, chk_target *t)
              * must-present write, take the latest (what is missing is then reported). */
             int64_t lmp = -1, last = -1, best = -2, best_dist = 0;
             for (uint32_t i = 0; i < ck->count; i++) {
+                chk_prefetch_order(run, ck->start + i + CHK_PREFETCH_AHEAD);
                 const chk_write *w = &run->w[o[i]];
                 if (w->status == CHK_O_OK && must_present(t, w)) lmp = i;
                 if (w->kind == CHK_W_DELETE && w->status != CHK_O_FAIL) last = i;
@@ -451,6 +453,9 @@ void chk_target_resolve(chk_run *run, chk_target *t)
             t->cap[k] = (int32_t)(best != -2 ? best : last);
         }
         int32_t cap = t->cap[k];
+        if (t->kflags[k] & CHK_KF_IN_SNAPSHOT)
+            for (uint32_t i = 0; i < ck->count; i++)
+                chk_prefetch_order(run, ck->start + i + CHK_PREFETCH_AHEAD);
         for (uint32_t i = 0; i < ck->count && (int32_t)i <= cap; i++) {
             uint32_t wi = o[i];
             if (run->w[wi].status != CHK_O_FAIL) t->present[wi >> 3] |= (uint8_t)(1u << (wi & 7));
