@@ -367,3 +367,57 @@ const char *rep_not_checked_reason(const cJSON *t)
         return rep_str(t, "note", rep_str(t, "error", status));
     return NULL;
 }
+
+void rep_summary_of(const cJSON *results, rep_summary *out)
+{
+    memset(out, 0, sizeof *out);
+    out->backups = cJSON_GetArraySize(rep_get(results, "backups"));
+    out->pitr = cJSON_GetArraySize(rep_get(results, "pitr"));
+    const cJSON *t, *f;
+    REP_FOR_EACH_TARGET(results, t)
+    {
+        int checked = cJSON_IsObject(rep_get(t, "counts"));
+        out->checked += checked;
+        out->exercised += cJSON_IsTrue(rep_get(t, "exercised"));
+        out->unchecked += !checked && rep_get(t, "counts") != NULL;
+        cJSON_ArrayForEach(f, rep_get(t, "findings"))
+        {
+            if (rep_finding_is_violation(f))
+                out->violations++;
+            else
+                out->observations++;
+        }
+    }
+    cJSON_ArrayForEach(f, rep_get(results, "source.findings"))
+    {
+        if (rep_finding_is_violation(f))
+            out->violations++;
+        else
+            out->observations++;
+    }
+    const cJSON *s = rep_get(results, "summary");
+    if (cJSON_IsObject(s)) {
+        out->exercised = (int)rep_num(s, "exercised", out->exercised);
+        out->unchecked = (int)rep_num(s, "unchecked", out->unchecked);
+        out->violations = (long)rep_num(s, "violations", (double)out->violations);
+        out->observations = (long)rep_num(s, "observations", (double)out->observations);
+    }
+}
+
+const char *rep_target_endpoint(const cJSON *target)
+{
+    const char *e = rep_str(target, "endpoint", NULL);
+    if (!e || !*e || !strcmp(rep_str(target, "kind", ""), "embedded")) return NULL;
+    return e;
+}
+
+int rep_target_is_pitr(const cJSON *target)
+{
+    return rep_has_num(target, "pitr_time_ns") || cJSON_IsObject(rep_get(target, "pitr"));
+}
+
+int64_t rep_target_ref_ns(const cJSON *target)
+{
+    if (rep_has_num(target, "request_ns")) return rep_i64(target, "request_ns", 0);
+    return rep_i64(target, "pitr_time_ns", rep_i64(target, "pitr.pitr_time_ns", 0));
+}

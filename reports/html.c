@@ -123,6 +123,7 @@ typedef struct backup_ctx {
     const rep_timeline *tl;
     const uint8_t *cls;
     int64_t R, A, C, AV, lo, hi;
+    int64_t T, T0, T1; /* point-in-time restore: requested time, its second [T0, T1) */
     const char *cut_kind;
     int64_t gb, ga;
 } backup_ctx;
@@ -155,8 +156,12 @@ static void timeline_svg(FILE *out, const backup_ctx *c, const view *v, const ch
             "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#fafafa\" "
             "stroke=\"#ccc\"/>",
             PLOT_X0, TL_TOP, PLOT_W, TL_H);
-    /* The guarantee band: writes outside it have a required fate. */
-    if (c->R) {
+    /* The guarantee band: writes outside it have a required fate. A point-in-time
+     * restore's band is the second its requested time falls in (PITR's granularity). */
+    if (c->T0 && c->T1 > c->T0) {
+        vband(out, v, c->T0, c->T1, TL_TOP, TL_H, "guarantee", "#fff4c2",
+              "guarantee window: the second of the requested restore time");
+    } else if (c->R) {
         char t[128];
         snprintf(t, sizeof t, "guarantee window: R - %.3f s .. A + %.3f s", (double)c->gb / 1e9,
                  (double)c->ga / 1e9);
@@ -238,6 +243,7 @@ static void timeline_svg(FILE *out, const backup_ctx *c, const view *v, const ch
         }
     }
     marker(out, v, c->R, "R", "#1f4e9e", NULL, 0, "R: CreateBackup sent");
+    marker(out, v, c->T, "T", "#1f4e9e", NULL, 0, "T: requested restore time");
     marker(out, v, c->A, "A", "#1f4e9e", "4 2", 1, "A: CreateBackup answered");
     marker(out, v, c->C, "C", "#7b3fa0", "1 2", 0, "C: BackupCreationDateTime");
     marker(out, v, c->AV, "AV", "#111111", NULL, 1, "AV: backup AVAILABLE");
@@ -290,16 +296,19 @@ static void header(FILE *out, const rep_run *run)
     fputs("\">", out);
     esc(out, verdict);
     fprintf(out, "</span> <small>exit %d</small></h1>\n<table>", rep_verdict_exit(verdict));
-    const char *rows[][2] = {
-        {"scenario", "scenario"},          {"profile", "profile"},
-        {"target", "target.kind"},         {"backup model", "target.backup_model"},
-        {"endpoint", "target.endpoint"},   {"region", "target.region"},
-        {"backcheck", "backcheck_version"}};
+    const char *rows[][2] = {{"scenario", "scenario"},    {"profile", "profile"},
+                             {"target", "target.kind"},   {"backup model", "target.backup_model"},
+                             {"region", "target.region"}, {"backcheck", "backcheck_version"}};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         const char *v = rep_str(r, rows[i][1], NULL);
         if (!v) continue;
         fprintf(out, "<tr><th class=\"l\">%s</th><td class=\"l\">", rows[i][0]);
         esc(out, v);
+        fputs("</td></tr>", out);
+    }
+    if (rep_target_endpoint(rep_get(r, "target"))) {
+        fputs("<tr><th class=\"l\">endpoint</th><td class=\"l\">", out);
+        esc(out, rep_target_endpoint(rep_get(r, "target")));
         fputs("</td></tr>", out);
     }
     fprintf(out, "<tr><th class=\"l\">seed</th><td class=\"l\">%.0f</td></tr>",
@@ -308,8 +317,30 @@ static void header(FILE *out, const rep_run *run)
     rep_guarantee_ns(r, &gb, &ga);
     fprintf(out,
             "<tr><th class=\"l\">guarantee window</th><td class=\"l\">%.3f s before R, "
-            "%.3f s after A</td></tr>",
+            "%.3f s after A",
             (double)gb / 1e9, (double)ga / 1e9);
+    if (cJSON_IsObject(rep_get(r, "guarantee")))
+        fprintf(out, "; transactions %s%s",
+                cJSON_IsTrue(rep_get(r, "guarantee.atomic_txn")) ? "atomic" : "may be torn",
+                cJSON_IsTrue(rep_get(r, "guarantee.single_cut")) ? "; one instant cut" : "");
+    fputs("</td></tr>", out);
+    rep_summary sum;
+    rep_summary_of(r, &sum);
+    fprintf(out,
+            "<tr><th class=\"l\">checked</th><td class=\"l\">%d backup%s, %d point-in-time "
+            "restore%s: %d exercised, %d not checked; %ld violation%s, %ld observation%s</td></tr>",
+            sum.backups, sum.backups == 1 ? "" : "s", sum.pitr, sum.pitr == 1 ? "" : "s",
+            sum.exercised, sum.unchecked, sum.violations, sum.violations == 1 ? "" : "s",
+            sum.observations, sum.observations == 1 ? "" : "s");
+    const cJSON *f;
+    cJSON_ArrayForEach(f, rep_get(run->scenario, "faults"))
+    {
+        fputs("<tr><th class=\"l\">fault</th><td class=\"l\">", out);
+        esc(out, rep_str(f, "spec", rep_str(f, "kind", "?")));
+        if (rep_has_num(f, "at_s")) fprintf(out, " from %g s", rep_num(f, "at_s", 0));
+        if (rep_has_num(f, "for_s")) fprintf(out, " for %g s", rep_num(f, "for_s", 0));
+        fputs("</td></tr>", out);
+    }
     if (rep_has_num(r, "timings.run_s"))
         fprintf(out,
                 "<tr><th class=\"l\">run</th><td class=\"l\">%.1f s, %.0f ops, %.0f ops/s, "
@@ -324,7 +355,12 @@ static void header(FILE *out, const rep_run *run)
         fputs("</td></tr>", out);
     }
     fputs("</table>\n", out);
-    if (!strcmp(verdict, "inconclusive"))
+    if (!strcmp(verdict, "inconclusive") && sum.unchecked)
+        fprintf(out,
+                "<p>The run proved nothing either way: %d of %d backups and restores could "
+                "not be checked (see their notes) and none was exercised.</p>\n",
+                sum.unchecked, sum.backups + sum.pitr);
+    else if (!strcmp(verdict, "inconclusive"))
         fputs("<p>No backup was exercised (its cut bounded on both sides by acknowledged "
               "writes): the run proved nothing either way.</p>\n",
               out);
@@ -375,8 +411,9 @@ static void backup_tables(FILE *out, const backup_ctx *c)
     esc(out, c->cut_kind ? c->cut_kind : "none");
     fputs("</td>", out);
     int hc = c->cut_kind && c->lo && c->hi;
-    cell_ns(out, c->lo - c->R, hc && c->R, 1);
-    cell_ns(out, c->hi - c->R, hc && c->R, 1);
+    int64_t ref = c->R ? c->R : c->T; /* a point-in-time restore: its requested time */
+    cell_ns(out, c->lo - ref, hc && ref, 1);
+    cell_ns(out, c->hi - ref, hc && ref, 1);
     cell_ns(out, rep_i64(b, "cut.width_ns", 0), hc && rep_has_num(b, "cut.width_ns"), 0);
     cell_ns(out, c->lo - c->A, hc && c->A, 1);
     cell_ns(out, c->hi - c->A, hc && c->A, 1);
@@ -386,7 +423,10 @@ static void backup_tables(FILE *out, const backup_ctx *c)
           "<th>R to AVAILABLE</th><th>restore to ACTIVE</th><th>items</th><th>scan</th>"
           "<th>scan rate</th><th>size</th></tr><tr><td class=\"l\">",
           out);
-    esc(out, rep_str(b, "status", c->AV ? "AVAILABLE" : "-"));
+    if (c->T)
+        fputs("point-in-time restore", out);
+    else
+        esc(out, rep_str(b, "status", c->AV ? "AVAILABLE" : "-"));
     if (rep_str(b, "error", NULL)) {
         fputs(": ", out);
         esc(out, rep_str(b, "error", NULL));
@@ -396,7 +436,15 @@ static void backup_tables(FILE *out, const backup_ctx *c)
     cell_ns(out, c->C - c->R, c->C && c->R, 1);
     cell_ns(out, c->AV - c->R, c->AV && c->R, 0);
     int64_t rq = rep_i64(b, "restore.requested_ns", 0), ra = rep_i64(b, "restore.active_ns", 0);
-    cell_ns(out, ra - rq, rq && ra, 0);
+    const char *rst = rep_str(b, "restore.status", NULL);
+    if (rst && strcmp(rst, "ACTIVE") != 0) {
+        /* A restore that did not end ACTIVE says so instead of a duration. */
+        fputs("<td>", out);
+        esc(out, rst);
+        fputs("</td>", out);
+    } else {
+        cell_ns(out, ra - rq, rq && ra, 0);
+    }
     double items = rep_num(b, "restore.items", -1), scan = rep_num(b, "restore.scan_s", -1);
     char buf[64];
     if (items >= 0)
@@ -476,6 +524,11 @@ static void backup_section(FILE *out, const rep_run *run, const rep_timeline *tl
     c.index = index;
     c.tl = tl;
     c.R = rep_i64(b, "request_ns", 0);
+    if (rep_target_is_pitr(b)) {
+        c.T = rep_target_ref_ns(b);
+        c.T0 = rep_i64(b, "pitr.truncated_ns", 0);
+        c.T1 = c.T0 + rep_i64(b, "pitr.precision_ns", 0);
+    }
     c.A = rep_i64(b, "ack_ns", 0);
     c.C = rep_i64(b, "creation_time_ns", 0);
     c.AV = rep_i64(b, "available_ns", 0);
@@ -486,7 +539,7 @@ static void backup_section(FILE *out, const rep_run *run, const rep_timeline *tl
 
     fputs("<h2 id=\"backup-", out);
     esc(out, c.id);
-    fputs("\">Backup ", out);
+    fputs(c.T ? "\">Point-in-time restore " : "\">Backup ", out);
     esc(out, c.id);
     fputs(" <span class=\"verdict v-", out);
     esc(out, rep_str(b, "verdict", "?"));
@@ -521,8 +574,8 @@ static void backup_section(FILE *out, const rep_run *run, const rep_timeline *tl
 
     /* Zoom: around R, A, C and the cut, padded by half the span (at least 20 ms). */
     int64_t zlo = c.R, zhi = c.A ? c.A : c.R;
-    int64_t pts[] = {c.C, c.lo, c.hi};
-    for (size_t i = 0; i < 3; i++) {
+    int64_t pts[] = {c.C, c.lo, c.hi, c.T};
+    for (size_t i = 0; i < sizeof pts / sizeof pts[0]; i++) {
         if (!pts[i]) continue;
         if (!zlo || pts[i] < zlo) zlo = pts[i];
         if (pts[i] > zhi) zhi = pts[i];
@@ -530,13 +583,17 @@ static void backup_section(FILE *out, const rep_run *run, const rep_timeline *tl
     if (zlo) {
         int64_t pad = (zhi - zlo) / 2;
         if (pad < 20 * 1000000LL) pad = 20 * 1000000LL;
-        view zoom = {zlo - pad, zhi + pad, c.R ? c.R : zlo};
-        fputs("<h3>Around the cut <small class=\"note\">(time relative to R)</small></h3>\n", out);
+        view zoom = {zlo - pad, zhi + pad, c.R ? c.R : c.T ? c.T : zlo};
+        fprintf(out,
+                "<h3>Around the cut <small class=\"note\">(time relative to %s)</small></h3>\n",
+                c.R   ? "R"
+                : c.T ? "T, the requested restore time"
+                      : "the earliest instant shown");
         timeline_svg(out, &c, &zoom, "zoom");
     }
     int64_t s = tl ? tl->start_ns : 0, e = tl ? tl->end_ns : 0;
-    int64_t ext[] = {c.R, c.A, c.C, c.AV};
-    for (size_t i = 0; i < 4; i++) {
+    int64_t ext[] = {c.R, c.A, c.C, c.AV, c.T};
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
         if (!ext[i]) continue;
         if (!s || ext[i] < s) s = ext[i];
         if (ext[i] > e) e = ext[i];
@@ -760,7 +817,9 @@ static void availability_table(FILE *out, const rep_run *run)
             fputs("</td>", out);
             for (int k = 0; k < 2; k++) {
                 const cJSON *v = cJSON_GetObjectItemCaseSensitive(sides[k], m->string);
-                if (cJSON_IsNumber(v))
+                /* A side with no operation has no latency: its 0 would read as fast. */
+                int no_ops = rep_num(sides[k], "ops", 1) == 0 && strstr(m->string, "_ms");
+                if (cJSON_IsNumber(v) && !no_ops)
                     fprintf(out, "<td>%.10g</td>", v->valuedouble);
                 else
                     fputs("<td>-</td>", out);
@@ -769,6 +828,11 @@ static void availability_table(FILE *out, const rep_run *run)
         }
     }
     fputs("</table>\n", out);
+    if (rep_str(a, "during_means", NULL)) {
+        fputs("<p class=\"note\">During: ", out);
+        esc(out, rep_str(a, "during_means", NULL));
+        fputs(".</p>\n", out);
+    }
 }
 
 static void source_section(FILE *out, const rep_run *run)
@@ -782,7 +846,17 @@ static void source_section(FILE *out, const rep_run *run)
         fputs("</p>\n", out);
         return;
     }
-    fprintf(out, "<p>Scanned after the restores: %.0f items.</p>\n", rep_num(s, "items", 0));
+    fprintf(out, "<p>Scanned after the restores: %.0f items", rep_num(s, "items", 0));
+    if (rep_str(s, "verdict", NULL)) {
+        fputs(", verdict ", out);
+        esc(out, rep_str(s, "verdict", NULL));
+    }
+    if (rep_str(s, "rule", NULL)) {
+        fputs(" (rule: ", out);
+        esc(out, rep_str(s, "rule", NULL));
+        fputs(")", out);
+    }
+    fputs(".</p>\n", out);
     findings_list(out, rep_get(s, "findings"), "source", 0);
 }
 

@@ -71,6 +71,25 @@ int rep_backup_checkers(const cJSON *backup, const char **names, int max);
  * "note", "skipped" or "error"), or NULL. */
 const char *rep_not_checked_reason(const cJSON *target);
 
+/* The run in numbers, for headers: results "summary" when the check stage wrote one (its
+ * counts cover every finding, listed or not, and the source's), else counted from the
+ * listed findings. backups and pitr count the entries of backups[] and pitr[]. */
+typedef struct rep_summary {
+    int backups, pitr, exercised, unchecked, checked;
+    long violations, observations;
+} rep_summary;
+void rep_summary_of(const cJSON *results, rep_summary *out);
+
+/* The endpoint worth showing, or NULL: the embedded emulator listens on a loopback port
+ * picked at run time, which says nothing about the run (and differs every time). */
+const char *rep_target_endpoint(const cJSON *target);
+
+/* The instant a target's times are shown against: R (request_ns) for a backup, the
+ * requested restore time (pitr_time_ns) for a point-in-time restore; 0 when unknown. */
+int64_t rep_target_ref_ns(const cJSON *target);
+/* 1 for a point-in-time restore entry (pitr[]). */
+int rep_target_is_pitr(const cJSON *target);
+
 /* 1 when the finding is a violation ("severity", default violation for safety). */
 int rep_finding_is_violation(const cJSON *finding);
 

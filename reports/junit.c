@@ -30,14 +30,15 @@ static void attr(FILE *out, const char *name, const char *value)
 static void finding_line(FILE *out, const cJSON *f)
 {
     rep_xml_escape(out, rep_str(f, "kind", "?"));
-    fputs(" key=", out);
-    rep_xml_escape(out, rep_str(f, "key", ""));
-    fputs(" op_ids=", out);
+    if (rep_str(f, "key", NULL)) {
+        fputs(" key=", out);
+        rep_xml_escape(out, rep_str(f, "key", ""));
+    }
     const cJSON *id;
     int first = 1;
     cJSON_ArrayForEach(id, rep_get(f, "op_ids"))
     {
-        if (!first) fputc(',', out);
+        fputs(first ? " op_ids=" : ",", out);
         first = 0;
         if (cJSON_IsString(id))
             rep_xml_escape(out, id->valuestring);
@@ -113,20 +114,31 @@ static void testcase(FILE *out, junit_counts *n, const char *classname, const ch
     fputs("    </testcase>\n", out);
 }
 
-/* Why a backup's cases are skipped, or NULL when it was checked. */
+/* Why a backup's cases are skipped, or NULL when it was checked. A backup that was checked
+ * and failed is not skipped even when it was not exercised: its checkers ran, and those that
+ * found nothing held. */
 static const char *skip_reason_of(const cJSON *b, char *buf, size_t len)
 {
     const char *status = rep_str(b, "status", NULL);
     const char *verdict = rep_str(b, "verdict", "");
+    const char *what = rep_target_is_pitr(b) ? "point-in-time restore" : "backup";
     if (status && (!strcmp(status, "FAILED") || !strcmp(status, "TIMEOUT"))) {
         const char *e = rep_str(b, "error", NULL);
-        snprintf(buf, len, "inconclusive: backup %s%s%s", status, e ? ": " : "", e ? e : "");
+        snprintf(buf, len, "inconclusive: %s %s%s%s", what, status, e ? ": " : "", e ? e : "");
         return buf;
     }
+    const char *rst = rep_str(b, "restore.status", NULL);
+    if (rst && strcmp(rst, "ACTIVE") != 0 && !cJSON_IsObject(rep_get(b, "counts"))) {
+        const char *e = rep_str(b, "restore.error", NULL);
+        snprintf(buf, len, "inconclusive: restore %s%s%s", rst, e ? ": " : "", e ? e : "");
+        return buf;
+    }
+    if (!strcmp(verdict, "fail")) return NULL;
     if (!strcmp(verdict, "inconclusive") || !cJSON_IsTrue(rep_get(b, "exercised"))) {
         snprintf(buf, len,
-                 "inconclusive: backup not exercised (its cut is not bounded on both "
-                 "sides by acknowledged writes)");
+                 "inconclusive: %s not exercised (no acknowledged write in its window, or its "
+                 "cut is not bounded on both sides)",
+                 what);
         return buf;
     }
     return NULL;
@@ -155,7 +167,10 @@ static void body(const rep_run *run, FILE *out, junit_counts *n, const char *sce
         fputs("</failure>\n", out);
     } else if (!strcmp(verdict, "inconclusive")) {
         n->skipped++;
-        fputs("      <skipped message=\"inconclusive: no backup was exercised\"/>\n", out);
+        const char *why = rep_str(r, "verdict_reason", "");
+        fputs("      <skipped message=\"inconclusive: ", out);
+        rep_xml_escape(out, *why ? why : "no backup was exercised");
+        fputs("\"/>\n", out);
     } else if (strcmp(verdict, "pass") != 0) {
         n->failures++;
         fputs("      <failure message=\"unknown verdict ", out);
@@ -213,15 +228,13 @@ int rep_render_junit(const rep_run *run, FILE *out, char *err, size_t errlen)
     fprintf(out, " tests=\"%d\" failures=\"%d\" errors=\"0\" skipped=\"%d\" time=\"%.3f\">\n",
             n.tests, n.failures, n.skipped, run_s);
     fputs("    <properties>\n", out);
-    const char *props[] = {"verdict",
-                           "profile",
-                           "backcheck_version",
-                           "target.kind",
-                           "target.backup_model",
-                           "target.endpoint",
-                           "target.region"};
+    const char *props[] = {"verdict",           "verdict_reason", "profile",
+                           "backcheck_version", "target.kind",    "target.backup_model",
+                           "target.endpoint",   "target.region"};
     for (size_t i = 0; i < sizeof props / sizeof props[0]; i++) {
-        const char *v = rep_str(r, props[i], NULL);
+        const char *v = strcmp(props[i], "target.endpoint") == 0
+                            ? rep_target_endpoint(rep_get(r, "target"))
+                            : rep_str(r, props[i], NULL);
         if (!v) continue;
         fputs("      <property", out);
         attr(out, "name", props[i]);

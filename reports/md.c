@@ -34,10 +34,11 @@ static void target_text(const cJSON *results, char *buf, size_t len)
     const char *kind = rep_str(t, "kind", "unknown");
     size_t o = (size_t)snprintf(buf, len, "%s", kind);
     const char *model = rep_str(t, "backup_model", NULL);
-    const char *endpoint = rep_str(t, "endpoint", NULL);
+    const char *endpoint = rep_target_endpoint(t);
     const char *region = rep_str(t, "region", NULL);
     if (model && o < len) o += (size_t)snprintf(buf + o, len - o, ", backup model %s", model);
-    if (rep_has_num(t, "window_ms") && o < len)
+    /* window_ms is the aws-window model's spread; the exact model has none. */
+    if (model && !strcmp(model, "aws-window") && rep_has_num(t, "window_ms") && o < len)
         o += (size_t)snprintf(buf + o, len - o, " (window %.0f ms)", rep_num(t, "window_ms", 0));
     if (region && o < len) o += (size_t)snprintf(buf + o, len - o, ", %s", region);
     if (endpoint && o < len) snprintf(buf + o, len - o, ", %s", endpoint);
@@ -60,11 +61,36 @@ static void dur(int64_t from, int64_t to, char *buf, size_t len)
         rep_fmt_ns(to - from, 0, buf, len);
 }
 
+/* The faults the scenario injected, as "drop:fraction=0.02 (0.8 s to 1.4 s)": a reader
+ * needs them to tell an expected failure from a surprise. */
+static void md_faults(const rep_run *run, FILE *out)
+{
+    const cJSON *faults = rep_get(run->scenario, "faults"), *f;
+    if (cJSON_GetArraySize(faults) == 0) return;
+    fprintf(out, "| faults | ");
+    int first = 1;
+    cJSON_ArrayForEach(f, faults)
+    {
+        if (!first) fprintf(out, "; ");
+        first = 0;
+        rep_md_cell(out, rep_str(f, "spec", rep_str(f, "kind", "?")));
+        int has_at = rep_has_num(f, "at_s"), has_for = rep_has_num(f, "for_s");
+        double at = rep_num(f, "at_s", 0), dur = rep_num(f, "for_s", 0);
+        if (has_at && has_for)
+            fprintf(out, " (%g s to %g s)", at, at + dur);
+        else if (has_at)
+            fprintf(out, " (from %g s)", at);
+        else if (has_for)
+            fprintf(out, " (first %g s)", dur);
+    }
+    fprintf(out, " |\n");
+}
+
 static void md_header(const rep_run *run, FILE *out)
 {
     const cJSON *r = run->results;
     const char *verdict = rep_str(r, "verdict", "?");
-    char target[512], buf[64], b2[64], b3[64];
+    char target[512], buf[64], b2[64];
     target_text(r, target, sizeof target);
     fprintf(out, "# backcheck: %s, scenario ", upper_verdict(verdict));
     rep_md_cell(out, rep_str(r, "scenario", "?"));
@@ -77,7 +103,14 @@ static void md_header(const rep_run *run, FILE *out)
     rep_guarantee_ns(r, &gb, &ga);
     rep_fmt_ns(gb, 0, buf, sizeof buf);
     rep_fmt_ns(ga, 0, b2, sizeof b2);
-    fprintf(out, " (window %s before R, %s after A) |\n", buf, b2);
+    fprintf(out, " (window %s before R, %s after A", buf, b2);
+    const cJSON *g = rep_get(r, "guarantee");
+    if (cJSON_IsObject(g)) {
+        fprintf(out, "; transactions %s",
+                cJSON_IsTrue(rep_get(g, "atomic_txn")) ? "atomic" : "may be torn");
+        if (cJSON_IsTrue(rep_get(g, "single_cut"))) fprintf(out, "; one instant cut");
+    }
+    fprintf(out, ") |\n");
     fprintf(out, "| target | ");
     rep_md_cell(out, target);
     fprintf(out, " |\n| seed | %.0f |\n", rep_num(r, "seed", 0));
@@ -90,24 +123,16 @@ static void md_header(const rep_run *run, FILE *out)
                 rep_num(r, "timings.run_s", 0), buf, rep_num(r, "timings.ops_per_s", 0),
                 rep_num(r, "timings.latency_ms.p50", 0), rep_num(r, "timings.latency_ms.p99", 0));
     }
-    int n = 0, ex = 0;
-    const cJSON *b;
-    long viol = 0, obs = 0;
-    REP_FOR_EACH_TARGET(r, b)
-    {
-        n++;
-        ex += cJSON_IsTrue(rep_get(b, "exercised"));
-        const cJSON *f;
-        cJSON_ArrayForEach(f, rep_get(b, "findings"))
-        {
-            if (rep_finding_is_violation(f))
-                viol++;
-            else
-                obs++;
-        }
-    }
-    fprintf(out, "| backups | %d (%d exercised), %ld violation%s, %ld observation%s |\n", n, ex,
-            viol, viol == 1 ? "" : "s", obs, obs == 1 ? "" : "s");
+    rep_summary sum;
+    rep_summary_of(r, &sum);
+    fprintf(out, "| backups | %d backup%s", sum.backups, sum.backups == 1 ? "" : "s");
+    if (sum.pitr)
+        fprintf(out, " and %d point-in-time restore%s", sum.pitr, sum.pitr == 1 ? "" : "s");
+    fprintf(out, ": %d exercised", sum.exercised);
+    if (sum.unchecked) fprintf(out, ", %d not checked", sum.unchecked);
+    fprintf(out, "; %ld violation%s, %ld observation%s |\n", sum.violations,
+            sum.violations == 1 ? "" : "s", sum.observations, sum.observations == 1 ? "" : "s");
+    md_faults(run, out);
     const char *reason = rep_str(r, "verdict_reason", NULL);
     if (reason && *reason) {
         fprintf(out, "| why | ");
@@ -117,10 +142,55 @@ static void md_header(const rep_run *run, FILE *out)
     fprintf(out, "| backcheck | ");
     rep_md_cell(out, rep_str(r, "backcheck_version", "?"));
     fprintf(out, " |\n\n");
-    if (!strcmp(verdict, "inconclusive"))
-        fprintf(out, "> No backup was exercised (its cut bounded on both sides by acknowledged "
-                     "writes), so the run proved nothing either way.\n\n");
-    (void)b3;
+    const char *expect = rep_str(run->scenario, "expect", NULL);
+    if (expect && strcmp(expect, verdict) != 0) {
+        fprintf(out, "> The scenario expects **%s**: this run ended otherwise.\n\n",
+                upper_verdict(expect));
+    }
+    if (!strcmp(verdict, "inconclusive")) {
+        if (sum.unchecked)
+            fprintf(out,
+                    "> The run proved nothing either way: %d of %d backups and restores "
+                    "could not be checked (see the notes below) and none was exercised.\n\n",
+                    sum.unchecked, sum.backups + sum.pitr);
+        else
+            fprintf(out, "> No backup was exercised (its cut bounded on both sides by "
+                         "acknowledged writes), so the run proved nothing either way.\n\n");
+    }
+}
+
+static int has_note(const cJSON *target, const char *text)
+{
+    const cJSON *n;
+    cJSON_ArrayForEach(n, rep_get(target, "notes")) if (cJSON_IsString(n) &&
+                                                        !strcmp(n->valuestring, text)) return 1;
+    return 0;
+}
+
+/* 1 when a target listed before the index-th one carries the same note. */
+static int md_note_seen_before(const cJSON *results, int index, const char *text)
+{
+    const cJSON *b;
+    int i = 0, seen = 0;
+    REP_FOR_EACH_TARGET(results, b)
+    {
+        if (i++ < index) seen |= has_note(b, text);
+    }
+    return seen;
+}
+
+/* "b1, b2": the targets that carry a note. */
+static void md_note_owners(const cJSON *results, FILE *out, const char *text)
+{
+    const cJSON *b;
+    int first = 1;
+    REP_FOR_EACH_TARGET(results, b)
+    {
+        if (!has_note(b, text)) continue;
+        if (!first) fprintf(out, ", ");
+        first = 0;
+        rep_md_cell(out, rep_str(b, "id", "?"));
+    }
 }
 
 static void md_backups(const rep_run *run, FILE *out)
@@ -138,9 +208,11 @@ static void md_backups(const rep_run *run, FILE *out)
     fprintf(out, "|---|---|---|--:|--:|--:|--:|--:|--:|---|--:|--:|--:|\n");
     const cJSON *b;
     char lo[48], hi[48], w[48];
+    int any_pitr = 0;
     REP_FOR_EACH_TARGET(results, b)
     {
-        int64_t R = rep_i64(b, "request_ns", 0);
+        int64_t R = rep_target_ref_ns(b);
+        any_pitr |= rep_target_is_pitr(b);
         fprintf(out, "| ");
         rep_md_cell(out, rep_str(b, "id", "?"));
         fprintf(out, " | %s | %s | %.0f | %.0f | %.0f | %.0f | %.0f (%.0f) | %.0f | ",
@@ -163,7 +235,12 @@ static void md_backups(const rep_run *run, FILE *out)
         }
     }
     fprintf(out, "\nR = CreateBackup sent, A = its response. An instant cut lies somewhere in "
-                 "[lo, hi]; a fuzzy one spans [hi, lo] (no single instant explains it).\n\n");
+                 "[lo, hi]; a fuzzy one spans [hi, lo] (no single instant explains it).");
+    if (any_pitr)
+        fprintf(out, " For a point-in-time restore, R is the requested restore time (PITR keeps "
+                     "second granularity: writes completed before that second must be present, "
+                     "writes sent after it ends must be absent).");
+    fprintf(out, "\n\n");
 
     fprintf(out, "## Backups: timing\n\n");
     fprintf(out, "| backup | status | R to A | R to CreationDateTime | R to AVAILABLE | restore "
@@ -195,10 +272,17 @@ static void md_backups(const rep_run *run, FILE *out)
             rep_fmt_bytes(rep_num(b, "size_bytes", 0), size, sizeof size);
         else
             snprintf(size, sizeof size, "-");
+        /* A restore that did not end ACTIVE says so instead of a duration. */
+        const char *rst = rep_str(b, "restore.status", NULL);
+        if (rst && strcmp(rst, "ACTIVE") != 0) snprintf(rest, sizeof rest, "%s", rst);
         fprintf(out, "| ");
         rep_md_cell(out, rep_str(b, "id", "?"));
         fprintf(out, " | ");
-        rep_md_cell(out, rep_str(b, "status", rep_has_num(b, "available_ns") ? "AVAILABLE" : "-"));
+        if (rep_target_is_pitr(b))
+            fprintf(out, "point-in-time restore");
+        else
+            rep_md_cell(out,
+                        rep_str(b, "status", rep_has_num(b, "available_ns") ? "AVAILABLE" : "-"));
         if (rep_str(b, "error", NULL)) {
             fprintf(out, ": ");
             rep_md_cell(out, rep_str(b, "error", NULL));
@@ -206,22 +290,35 @@ static void md_backups(const rep_run *run, FILE *out)
         fprintf(out, " | %s | %s | %s | %s | %s | %s | %s | %s |\n", ra, rc, rav, rest, items, scan,
                 rate, size);
     }
-    /* Why a target was not checked, and the check stage's notes. */
-    int any = 0;
+    /* Why a target was not checked, and the check stage's notes: a note that several
+     * targets share is written once, naming them all. */
+    int any = 0, ti = 0;
     REP_FOR_EACH_TARGET(results, b)
     {
         const cJSON *note;
         cJSON_ArrayForEach(note, rep_get(b, "notes"))
         {
-            if (!cJSON_IsString(note)) continue;
+            if (!cJSON_IsString(note) || md_note_seen_before(results, ti, note->valuestring))
+                continue;
             if (!any) fprintf(out, "\nNotes:\n\n");
             any = 1;
             fprintf(out, "- ");
-            rep_md_cell(out, rep_str(b, "id", "?"));
+            md_note_owners(results, out, note->valuestring);
             fprintf(out, ": ");
             rep_md_cell(out, note->valuestring);
             fprintf(out, "\n");
         }
+        ti++;
+    }
+    const cJSON *note;
+    cJSON_ArrayForEach(note, rep_get(results, "notes"))
+    {
+        if (!cJSON_IsString(note)) continue;
+        if (!any) fprintf(out, "\nNotes:\n\n");
+        any = 1;
+        fprintf(out, "- run: ");
+        rep_md_cell(out, note->valuestring);
+        fprintf(out, "\n");
     }
     fprintf(out, "\n");
 }
@@ -299,7 +396,17 @@ static void md_findings(const rep_run *run, FILE *out)
     long shown = 0;
     long v = md_findings_of(run, out, 1, &shown);
     long o = md_findings_of(run, out, 0, &shown);
-    if (v + o == 0)
+    rep_summary sum;
+    rep_summary_of(run->results, &sum);
+    if (v + o == 0 && sum.checked == 0 && sum.backups + sum.pitr > 0)
+        fprintf(out, "\nNone, but no backup or restore could be checked: there was nothing to "
+                     "find them in.\n");
+    else if (v + o == 0 && sum.unchecked)
+        fprintf(out,
+                "\nNone in what could be checked: every acknowledged write was where the "
+                "profile requires (%d backup%s or restore%s not checked).\n",
+                sum.unchecked, sum.unchecked == 1 ? "" : "s", sum.unchecked == 1 ? "" : "s");
+    else if (v + o == 0)
         fprintf(out, "\nNone: every acknowledged write was where the profile requires.\n");
     else if (v + o > shown)
         fprintf(out, "\n%ld more not shown here: see report.html or results.json.\n",
@@ -363,8 +470,17 @@ static void md_availability(const rep_run *run, FILE *out)
     if (!cJSON_IsObject(a)) return;
     const cJSON *during = rep_get(a, "during_backup"), *outside = rep_get(a, "outside");
     fprintf(out, "## Availability during backups\n\n");
-    fprintf(out, "Operations while a backup or restore was in flight, against the rest of "
-                 "the run.\n\n| | during backups | outside |\n|---|--:|--:|\n");
+    const char *means = rep_str(a, "during_means", NULL);
+    if (means) {
+        fprintf(out, "During = ");
+        rep_md_cell(out, means);
+        fprintf(out, "; outside = every other operation.");
+    } else {
+        fprintf(out, "Operations while a backup or restore was in flight, against the rest of "
+                     "the run.");
+    }
+    fprintf(out, " Latencies of a side without operations are shown as -.\n\n"
+                 "| | during backups | outside |\n|---|--:|--:|\n");
     /* Every numeric field either side has, in the order the results list them. */
     const cJSON *m;
     const cJSON *sides[2] = {during, outside};
@@ -378,7 +494,9 @@ static void md_availability(const rep_run *run, FILE *out)
             rep_md_cell(out, m->string);
             for (int k = 0; k < 2; k++) {
                 const cJSON *v = cJSON_GetObjectItemCaseSensitive(sides[k], m->string);
-                if (cJSON_IsNumber(v))
+                /* A side with no operation has no latency: its 0 would read as fast. */
+                int no_ops = rep_num(sides[k], "ops", 1) == 0 && strstr(m->string, "_ms");
+                if (cJSON_IsNumber(v) && !no_ops)
                     fprintf(out, " | %.10g", v->valuedouble);
                 else
                     fprintf(out, " | -");
@@ -404,12 +522,19 @@ static void md_source(const rep_run *run, FILE *out)
     char items[48];
     rep_fmt_count(rep_num(s, "items", 0), items, sizeof items);
     int nf = cJSON_GetArraySize(rep_get(s, "findings"));
-    fprintf(out, "Scanned after the restores: %s items; ", items);
-    if (nf == 0)
-        fprintf(out, "every acknowledged write present, no phantom: the restores left the "
-                     "source untouched.\n\n");
+    const char *verdict = rep_str(s, "verdict", NULL);
+    fprintf(out, "Scanned after the restores: %s items", items);
+    if (verdict) fprintf(out, ", verdict **%s**", verdict);
+    if (rep_str(s, "rule", NULL)) {
+        fprintf(out, " (rule: ");
+        rep_md_cell(out, rep_str(s, "rule", NULL));
+        fprintf(out, ")");
+    }
+    if (nf == 0 && (!verdict || !strcmp(verdict, "pass")))
+        fprintf(out, "; no finding: the table kept every acknowledged write and the restores "
+                     "left it untouched.\n\n");
     else
-        fprintf(out, "%d finding%s (listed above, where = source).\n\n", nf, nf == 1 ? "" : "s");
+        fprintf(out, "; %d finding%s (listed above, where = source).\n\n", nf, nf == 1 ? "" : "s");
 }
 
 int rep_render_md(const rep_run *run, FILE *out, char *err, size_t errlen)

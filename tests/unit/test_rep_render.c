@@ -145,18 +145,71 @@ static void test_junit_counts_failures_and_skips(void **state)
     snprintf(dir, sizeof dir, "%s/tests/fixtures/results/fail", src_dir());
     char *x = render(dir, "junit", err, sizeof err, &rc);
     assert_int_equal(rc, 0);
-    /* The LOST finding fails b1's presence case; b2's torn transaction is an observation. */
+    /* Each violated checker fails its case; b2's presence case names both of its kinds. */
     assert_non_null(strstr(x, "classname=\"backcheck.fixture-fail.b1\" name=\"presence\" "
-                              "time=\"0\">\n      <failure message=\"1 violation: LOST\""));
-    assert_non_null(strstr(x, "<system-out>1 observation"));
-    assert_null(strstr(x, "<failure message=\"1 violation: TORN_TXN"));
+                              "time=\"0\">\n      <failure message=\""));
+    assert_non_null(strstr(x, "violations: TORN_TXN\""));
+    assert_non_null(strstr(x, "violations: PHANTOM\""));
+    assert_non_null(strstr(x, "violation: LOST, RESURRECTED\"") ||
+                    strstr(x, "violations: LOST, RESURRECTED\""));
+    /* b1 was checked and failed without being exercised: its other checkers held, they
+     * are not skipped as inconclusive. */
+    assert_non_null(strstr(x, "classname=\"backcheck.fixture-fail.b1\" name=\"phantom\" "
+                              "time=\"0\"/>"));
+    assert_null(strstr(x, "<skipped"));
+    /* The embedded emulator's loopback port says nothing and changes every run. */
+    assert_null(strstr(x, "127.0.0.1"));
     free(x);
+
+    snprintf(dir, sizeof dir, "%s/tests/fixtures/results/pass", src_dir());
+    x = render(dir, "junit", err, sizeof err, &rc);
+    assert_int_equal(rc, 0);
+    /* Torn transactions are observations under aws-documented: output, not failures. */
+    assert_non_null(strstr(x, "failures=\"0\" errors=\"0\" skipped=\"0\""));
+    assert_non_null(strstr(x, "name=\"transactions\" time=\"0\">\n      <system-out>"));
+    assert_non_null(strstr(x, "classname=\"backcheck.fixture-pass.p1\""));
+    free(x);
+
     snprintf(dir, sizeof dir, "%s/tests/fixtures/results/inconclusive", src_dir());
     x = render(dir, "junit", err, sizeof err, &rc);
     assert_int_equal(rc, 0);
     assert_non_null(strstr(x, "failures=\"0\""));
     assert_non_null(strstr(x, "<skipped message=\"inconclusive: backup TIMEOUT"));
+    /* The run's case says why, in the check stage's words. */
+    assert_non_null(strstr(x, "<skipped message=\"inconclusive: a backup or restore could not "
+                              "be checked\"/>"));
     free(x);
+}
+
+static void test_md_reads_like_the_run(void **state)
+{
+    (void)state;
+    char dir[1024], err[512];
+    int rc;
+    snprintf(dir, sizeof dir, "%s/tests/fixtures/results/inconclusive", src_dir());
+    char *md = render(dir, "md", err, sizeof err, &rc);
+    assert_int_equal(rc, 0);
+    /* Nothing was checked: the report must not claim every write was where it belongs. */
+    assert_null(strstr(md, "every acknowledged write was where"));
+    assert_non_null(strstr(md, "1 not checked"));
+    assert_non_null(strstr(md, "| faults | backup-stall:ms=60000 |"));
+    assert_non_null(strstr(md, "| SKIPPED |"));
+    /* No operation ran during the (never AVAILABLE) backup: no latency to show. */
+    assert_non_null(strstr(md, "| p99\\_ms | - |"));
+    free(md);
+
+    snprintf(dir, sizeof dir, "%s/tests/fixtures/results/pass", src_dir());
+    md = render(dir, "md", err, sizeof err, &rc);
+    assert_int_equal(rc, 0);
+    /* The point-in-time restore's cut is placed against its requested time. */
+    const char *p1 = strstr(md, "| p1 | pass | yes |");
+    assert_non_null(p1);
+    assert_null(strstr(p1, "| instant | - | - |"));
+    assert_non_null(strstr(md, "1 point-in-time restore"));
+    /* A note every target shares is written once. */
+    assert_non_null(strstr(md, "- b1, b2: schema:"));
+    assert_null(strstr(md, "127.0.0.1"));
+    free(md);
 }
 
 /* A temporary run directory holding one results.json. */
@@ -274,7 +327,8 @@ static void test_html_structure(void **state)
     assert_null(strstr(h, "src=\""));
     assert_null(strstr(h, "<link"));
     assert_null(strstr(h, "@import"));
-    /* Each backup: a zoomed and a whole-run timeline with R and A markers and its cut. */
+    /* Each backup: a zoomed and a whole-run timeline with R and A markers and its cut
+     * (both fuzzy: a dropped write and a resurrected delete leave no single instant). */
     const char *ids[] = {"b1", "b2"};
     for (int i = 0; i < 2; i++) {
         char open[64];
@@ -288,7 +342,7 @@ static void test_html_structure(void **state)
         assert_non_null(strstr(svg, "marker marker-R"));
         assert_non_null(strstr(svg, "marker marker-A"));
         assert_non_null(strstr(svg, "marker marker-C"));
-        assert_non_null(strstr(svg, i == 0 ? "cut cut-instant" : "cut cut-fuzzy"));
+        assert_non_null(strstr(svg, "cut cut-fuzzy"));
         assert_non_null(strstr(svg, "class=\"guarantee\""));
         free(svg);
         snprintf(open, sizeof open, "id=\"tl-%s-whole\"", ids[i]);
@@ -300,7 +354,8 @@ static void test_html_structure(void **state)
     assert_non_null(strstr(h, "<a href=\"#find-b1-0\"><g class=\"violation-mark\">"));
     assert_non_null(strstr(h, "id=\"find-b1-0\""));
     assert_non_null(strstr(h, "href=\"#tl-b1-zoom\""));
-    /* Every class of write appears in b1's whole-run view (the fixture has all four). */
+    /* Every class of write appears in b1's whole-run view (the fixture has all four: the
+     * error fault makes indeterminate writes). */
     const char *whole = strstr(h, "id=\"tl-b1-whole\"");
     for (int k = 0; k < 4; k++) {
         char cls[32];
@@ -324,19 +379,41 @@ static void test_html_structure(void **state)
                 fail_msg("xmllint --html: %s", line);
         free(e);
     }
-    /* Small: the fixture's 733 operations draw in well under 100 KB. */
+    assert_null(strstr(h, "127.0.0.1"));
+    /* Small: the fixture's operations draw in well under 100 KB. */
     assert_true(strlen(h) < 100000);
     free(h);
 
-    /* Without history.jsonl the timelines still show the markers and the cut. */
+    /* A point-in-time restore: its timeline marks the requested time T and its second. */
     snprintf(dir, sizeof dir, "%s/tests/fixtures/results/pass", src_dir());
     h = render(dir, "html", err, sizeof err, &rc);
+    assert_int_equal(rc, 0);
+    const char *p1 = strstr(h, "id=\"tl-p1-zoom\"");
+    assert_non_null(p1);
+    char *svg = strndup(p1, (size_t)(strstr(p1, "</svg>") - p1));
+    assert_non_null(strstr(svg, "marker marker-T"));
+    assert_non_null(strstr(svg, "cut cut-instant"));
+    assert_non_null(strstr(svg, "the second of the requested restore time"));
+    free(svg);
+    assert_non_null(strstr(h, "Point-in-time restore p1"));
+    free(h);
+
+    /* Without history.jsonl the timelines still show the markers and the cut. */
+    char *results = NULL;
+    snprintf(dir, sizeof dir, "%s/tests/fixtures/results/pass/results.json", src_dir());
+    results = slurp(dir);
+    assert_non_null(results);
+    char tmp[64];
+    make_run(tmp, results);
+    free(results);
+    h = render(tmp, "html", err, sizeof err, &rc);
     assert_int_equal(rc, 0);
     assert_non_null(strstr(h, "id=\"tl-b1-zoom\""));
     assert_non_null(strstr(h, "marker marker-R"));
     assert_non_null(strstr(h, "cut cut-instant"));
     assert_non_null(strstr(h, "history.jsonl not found"));
     free(h);
+    remove_run(tmp);
 }
 
 int main(void)
@@ -346,6 +423,7 @@ int main(void)
         cmocka_unit_test(test_golden_junit),
         cmocka_unit_test(test_junit_validates_against_schema),
         cmocka_unit_test(test_junit_counts_failures_and_skips),
+        cmocka_unit_test(test_md_reads_like_the_run),
         cmocka_unit_test(test_hostile_strings_are_escaped),
         cmocka_unit_test(test_bad_run_directories_name_the_file),
         cmocka_unit_test(test_write_all_writes_the_three_reports),
