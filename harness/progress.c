@@ -54,13 +54,13 @@ static void *progress_thread(void *arg)
                  (unsigned long long)run_errors(ctx), wait);
         if (ctx->opts->quiet) continue;
         if (tty && bc_log_get_level() < BC_LOG_DEBUG) {
-            fprintf(stderr, "\r%-100s", line);
-            fflush(stderr);
+            /* Through the log, which keeps its own lines off the status line. */
+            bc_log_status(line);
         } else {
             bc_info("%s", line);
         }
     }
-    if (tty && !ctx->opts->quiet) fprintf(stderr, "\r%-100s\r", "");
+    if (tty && !ctx->opts->quiet) bc_log_status(NULL);
     return NULL;
 }
 

@@ -356,6 +356,70 @@ compat-dynalite)
     grep -q 'pass\|fail' "$WORK/out" && fail "a verdict was printed: $(cat "$WORK/out")"
     [ -z "$(table_names)" ] || fail "the run left tables: $(table_names)"
     ;;
+progress-tty)
+    # On a terminal the progress line is rewritten in place (phase, ops/s, backups) and
+    # log lines never land on it; with CI set the same run prints plain lines only.
+    # script(1) from util-linux gives the run a pseudo-terminal.
+    if ! script -q -e -c true /dev/null >/dev/null 2>&1; then
+        echo "SKIP: script(1) from util-linux is not installed"
+        exit 77
+    fi
+    cmd="$BC run $SCN/it-compat.json --duration 2 --out $WORK/runs"
+    env -u CI script -q -e -c "$cmd" /dev/null >"$WORK/tty.out" 2>&1 </dev/null
+    expect_rc 0 $? "run on a terminal"
+    python3 - "$WORK/tty.out" <<'PY' || fail "progress line on a terminal (output in $WORK/tty.out above)"
+import re, sys
+raw = open(sys.argv[1], "rb").read().decode("utf-8", "replace").replace("\r\n", "\n")
+# What the terminal shows: each carriage return goes back to the start of the line,
+# and later characters overwrite earlier ones.
+def render(line):
+    cells, col = [], 0
+    for ch in line:
+        if ch == "\r":
+            col = 0
+            continue
+        if col < len(cells):
+            cells[col] = ch
+        else:
+            cells.append(ch)
+        col += 1
+    return "".join(cells).rstrip()
+shown = [render(l) for l in raw.split("\n")]
+pat = r"\[(\w+)\s*\]\s+[0-9.]+s\s+([0-9]+) ops/s\s+[0-9]+ ops\s+backups ([0-9])/1\s+errors [0-9]+"
+drawn = re.findall(pat, raw)
+bad = []
+if "\r" not in raw:
+    bad.append("no line was rewritten in place")
+if not any(ph == "workload" and int(rate) > 0 for ph, rate, _ in drawn):
+    bad.append("no workload progress with a positive ops/s")
+if not any(ph == "restores" and b == "1" for ph, _, b in drawn):
+    bad.append("no restores progress with backups 1/1")
+for l in shown:
+    if "ops/s" in l and "backcheck:" in l:
+        bad.append("a log line shares a line with the progress line: " + repr(l))
+    if "ops/s" in l and not re.fullmatch(pat + r"(  deadline [0-9.]+s)?", l):
+        bad.append("a garbled progress line: " + repr(l))
+if not any(l.startswith("it-compat: pass") for l in shown):
+    bad.append("no verdict line")
+if not any(l.startswith("backcheck: info: source table") for l in shown):
+    bad.append("log lines are not shown")
+for b in bad:
+    print(b, file=sys.stderr)
+if bad:
+    sys.stdout.write(raw)
+sys.exit(1 if bad else 0)
+PY
+    # CI set: nothing is rewritten in place; the progress is a log line of its own (one
+    # every 5 s, so this run lasts 6 s).
+    cmd="$BC run $SCN/it-compat.json --duration 6 --out $WORK/runs"
+    CI=1 script -q -e -c "$cmd" /dev/null >"$WORK/ci.out" 2>&1 </dev/null
+    expect_rc 0 $? "run on a terminal with CI=1"
+    sed 's/\r$//' "$WORK/ci.out" >"$WORK/ci.txt"
+    grep -q $'\r' "$WORK/ci.txt" && fail "CI=1: a line was rewritten in place: $(cat -A "$WORK/ci.txt")"
+    grep -Eq '^backcheck: info: \[workload\] +[0-9.]+s +[0-9]+ ops/s .*backups [01]/1' "$WORK/ci.txt" ||
+        fail "CI=1: no plain progress line: $(cat "$WORK/ci.txt")"
+    grep -q '^it-compat: pass' "$WORK/ci.txt" || fail "CI=1: no verdict line"
+    ;;
 moto-unusable)
     # A moto_server that is on PATH but does not run (a version manager's shim for a
     # Python without moto): the run refuses at once, with the reason.
