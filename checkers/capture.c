@@ -5,7 +5,8 @@
  * captured write, hi = the earliest completion of an acknowledged write not captured. If
  * lo < hi one instant in [lo, hi] explains the snapshot; otherwise no single instant does
  * and [hi, lo] is the fuzzy band. A target is "exercised" when acknowledged writes fell in
- * its window and its cut is bounded on both sides: only then did it prove something.
+ * its window (or on both sides of it) and its cut is bounded on both sides: only then
+ * did it prove something.
  * Under a single-cut profile (strict) a fuzzy cut is a violation, reported as LOST for
  * the write that completed before a captured write was even sent.
  */
@@ -51,8 +52,12 @@ static int capture_check(chk_run *run, chk_target *t, char *err, size_t errlen)
             t->hi_wid = w->wid;
         }
     }
-    t->exercised = t->kind != CHK_T_SOURCE && t->window > 0 && t->lo != CHK_NS_NEG_INF &&
-                   t->hi != CHK_NS_POS_INF;
+    /* Exercised: the cut is bounded on both sides and writes tested it, either inside
+     * the window or on both sides of it. Under strict on a fast target the window [R, A]
+     * is shorter than the gap between writes, yet writes that had to be in and writes
+     * that had to be out pin the cut down just as well. */
+    t->exercised = t->kind != CHK_T_SOURCE && t->lo != CHK_NS_NEG_INF && t->hi != CHK_NS_POS_INF &&
+                   (t->window > 0 || (t->must_present > 0 && t->must_absent > 0));
     if (run->profile.single_cut && t->kind != CHK_T_SOURCE && t->lo != CHK_NS_NEG_INF &&
         t->hi != CHK_NS_POS_INF && t->lo >= t->hi) {
         /* Find the key of the uncaptured witness for the evidence. */
