@@ -25,7 +25,8 @@
 #include "workloads/workload.h"
 
 #define CLI_MAX_OPTS 16
-#define CLI_MAX_POS 8
+/* Most positional arguments: `compare` takes up to 64 runs (CMP_MAX_RUNS, reports). */
+#define CLI_MAX_POS 64
 
 typedef struct cli_opt {
     const char *name; /* without the leading "--" */
@@ -47,7 +48,8 @@ typedef struct cli_cmd {
     int min_pos, max_pos;
     const cli_opt *opts;
     int (*fn)(const cli_args *a);
-    int passthrough; /* hands argv to the owning module */
+    int passthrough;      /* hands argv to the owning module */
+    const char *examples; /* lines of "command  # what it does" */
 } cli_cmd;
 
 static const char *get(const cli_args *a, const char *name)
@@ -67,23 +69,53 @@ static int usage_error(const cli_cmd *c, const char *fmt, const char *what)
 
 /* ---- option tables ---- */
 
+/* Help texts: a "\n" starts a continuation line, indented under the first. */
 static const cli_opt run_opts_tab[] = {
-    {"out", "DIR", "parent of the run directories (default runs/)"},
-    {"endpoint", "URL", "send requests to this endpoint (implies --target endpoint)"},
-    {"target", "KIND", "embedded | endpoint | moto | aws (overrides the scenario)"},
-    {"seed", "N", "random seed (overrides the scenario)"},
-    {"duration", "S", "workload duration in seconds (overrides the scenario)"},
-    {"profile", "P", "guarantee profile for the check stage: aws-documented | strict"},
-    {"keep", NULL, "keep the tables and backups the run created"},
-    {"allow-aws", NULL, "allow running against real AWS (costs money)"},
-    {"max-usd", "X", "refuse an AWS run whose estimated cost is above X dollars"},
+    {"out", "DIR",
+     "write the run directory under DIR/SCENARIO/ (default\n"
+     "runs/)"},
+    {"endpoint", "URL",
+     "send requests to URL, e.g. http://127.0.0.1:8000 (implies\n"
+     "--target endpoint). Credentials: AWS_ACCESS_KEY_ID/... or\n"
+     "a profile; for a loopback URL without any, the ones\n"
+     "backcheck serve accepts by default"},
+    {"target", "KIND",
+     "where to run (overrides the scenario's target.kind):\n"
+     "embedded  the built-in emulator, in-process (default)\n"
+     "endpoint  the server at --endpoint URL\n"
+     "moto      starts moto_server on a free loopback port\n"
+     "aws       real DynamoDB (needs --allow-aws)"},
+    {"seed", "N",
+     "seed of every random choice (default: the scenario's,\n"
+     "else a new one; the seed used is in log.txt and the\n"
+     "run's scenario.json)"},
+    {"duration", "S",
+     "seconds of workload (overrides duration_s; each timed\n"
+     "backup must still fall inside it)"},
+    {"profile", "P",
+     "what the check holds backups to (overrides the\n"
+     "scenario's guarantee):\n"
+     "aws-documented  what AWS documents: a cut within 60 s\n"
+     "                of the request, transactions may be torn\n"
+     "strict          one instant cut, transactions atomic"},
+    {"keep", NULL,
+     "leave the run's tables and backups on the target (list\n"
+     "and remove them later with backcheck cleanup)"},
+    {"allow-aws", NULL,
+     "allow --target aws: the run creates real tables and\n"
+     "backups, which cost money"},
+    {"max-usd", "X",
+     "refuse an AWS run whose estimated cost is above X\n"
+     "dollars (default: the scenario's budget.max_usd, 1.0)"},
     {"quiet", NULL, "print only the verdict line and errors"},
-    {"verbose", NULL, "print debug lines"},
+    {"verbose", NULL, "print debug lines (requests, retries, polls)"},
     {NULL, NULL, NULL}};
 
 static const cli_opt check_opts_tab[] = {
-    {"profile", "P", "check against this guarantee profile instead of the scenario's"},
-    {"quiet", NULL, "print only errors"},
+    {"profile", "P",
+     "aws-documented | strict: check against this guarantee\n"
+     "profile instead of the one the run was made with"},
+    {"quiet", NULL, "print only errors (the exit code is still the verdict)"},
     {NULL, NULL, NULL}};
 
 static const cli_opt report_opts_tab[] = {
@@ -91,20 +123,36 @@ static const cli_opt report_opts_tab[] = {
     {"output", "FILE", "write to FILE instead of standard output"},
     {NULL, NULL, NULL}};
 
+/* `compare` is parsed by the reports module (rep_compare_main); this table gives its
+ * help and lets an unknown option be refused in one line, like every other command's. */
+static const cli_opt compare_opts_tab[] = {
+    {"threshold", "PCT",
+     "a cut width or a backup or restore duration that grew\n"
+     "by more than PCT percent is a regression (default 20)"},
+    {"format", "F", "text | md (default text)"},
+    {NULL, NULL, NULL}};
+
 static const cli_opt cleanup_opts_tab[] = {
-    {"endpoint", "URL", "the endpoint to clean (implies --target endpoint)"},
-    {"target", "KIND", "endpoint | aws"},
-    {"prefix", "P", "table and backup name prefix (default backcheck-)"},
+    {"endpoint", "URL",
+     "the endpoint to clean, e.g. http://127.0.0.1:8000\n"
+     "(implies --target endpoint)"},
+    {"target", "KIND",
+     "endpoint | aws (aws: region and credentials from\n"
+     "AWS_REGION, AWS_ACCESS_KEY_ID/... or the profile)"},
+    {"prefix", "P",
+     "only names that start with P (default backcheck-, as\n"
+     "every table and backup a run makes)"},
     {"yes", NULL, "delete what is listed (without it, only list)"},
     {NULL, NULL, NULL}};
 
 static const cli_opt scenarios_opts_tab[] = {
-    {"dir", "DIR", "scenario directory (default: ./scenarios or the installed ones)"},
-    {"fields", NULL, "print the scenario field reference (markdown)"},
-    {"workloads", NULL, "list the workloads"},
-    {"faults", NULL, "list the fault kinds"},
+    {"dir", "DIR",
+     "list the scenarios in DIR (default: $BACKCHECK_SCENARIOS,\n"
+     "else ./scenarios, else the source tree's)"},
+    {"fields", NULL, "print every scenario field, its type and default (md)"},
+    {"workloads", NULL, "list the workload types a scenario can use"},
+    {"faults", NULL, "list the fault kinds a scenario can inject"},
     {NULL, NULL, NULL}};
-
 /* ---- commands ---- */
 
 static int parse_double(const char *s, double *out)
@@ -426,19 +474,43 @@ static int cmd_serve(const cli_args *a)
 
 static const cli_cmd commands[] = {
     {"run", "SCENARIO", "run a scenario end to end and check it (exit code = verdict)", 1, 1,
-     run_opts_tab, cmd_run, 0},
+     run_opts_tab, cmd_run, 0,
+     "backcheck run scenarios/quick.json   # built-in emulator, no AWS needed\n"
+     "backcheck run scenarios/quick.json --seed 7 --duration 30\n"
+     "backcheck run scenarios/quick.json --target moto\n"
+     "backcheck run scenarios/quick.json --endpoint http://127.0.0.1:8000 --keep\n"
+     "backcheck run scenarios/quick.json --target aws --allow-aws --max-usd 0.5\n"
+     "(the run directory, runs/SCENARIO/latest, holds the history, the backups,\n"
+     "the restored snapshots, results.json and the reports)"},
     {"check", "RUN_DIR", "re-run the check stage on a run directory (exit code = verdict)", 1, 1,
-     check_opts_tab, cmd_check, 0},
+     check_opts_tab, cmd_check, 0,
+     "backcheck check runs/quick/latest\n"
+     "backcheck check runs/quick/latest --profile strict   # a stricter profile"},
     {"report", "RUN_DIR", "render a run's report (html, md, junit, json)", 1, 1, report_opts_tab,
-     cmd_report, 0},
-    {"compare", "RUN_DIR...", "compare runs (regressions exit 1)", 0, 0, NULL, NULL, 1},
+     cmd_report, 0,
+     "backcheck report runs/quick/latest   # markdown on the terminal\n"
+     "backcheck report runs/quick/latest --format html --output quick.html\n"
+     "(a run already writes report.html, report.md and junit.xml into its directory)"},
+    {"compare", "RUN_DIR...", "compare runs, the first as the baseline (a regression exits 1)", 1,
+     CLI_MAX_POS, compare_opts_tab, NULL, 1,
+     "backcheck compare runs/quick/20261101T120000Z-1a2b3c runs/quick/latest\n"
+     "backcheck compare baseline/ runs/quick/latest --threshold 10 --format md"},
     {"serve", "[options]", "run the DynamoDB-compatible emulator standalone", 0, 0, NULL, cmd_serve,
-     1},
+     1,
+     "backcheck serve --port 8000\n"
+     "backcheck run scenarios/quick.json --endpoint http://127.0.0.1:8000\n"
+     "backcheck serve --port 0 --fault drop:fraction=0.01   # prints its port"},
     {"cleanup", "", "list (and with --yes delete) tables and backups left by runs", 0, 0,
-     cleanup_opts_tab, cmd_cleanup, 0},
+     cleanup_opts_tab, cmd_cleanup, 0,
+     "backcheck cleanup --endpoint http://127.0.0.1:8000         # list what is left\n"
+     "backcheck cleanup --endpoint http://127.0.0.1:8000 --yes   # delete it\n"
+     "backcheck cleanup --target aws                              # on real AWS"},
     {"scenarios", "", "list the ready scenarios with their descriptions", 0, 0, scenarios_opts_tab,
-     cmd_scenarios, 0},
-    {NULL, NULL, NULL, 0, 0, NULL, NULL, 0}};
+     cmd_scenarios, 0,
+     "backcheck scenarios\n"
+     "backcheck scenarios --workloads\n"
+     "backcheck scenarios --fields > fields.md"},
+    {NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL}};
 
 static void print_main_help(FILE *f)
 {
@@ -448,9 +520,42 @@ static void print_main_help(FILE *f)
             BACKCHECK_VERSION);
     for (const cli_cmd *c = commands; c->name; c++)
         fprintf(f, "  %-10s %s\n", c->name, c->summary);
-    fprintf(f, "\nbackcheck COMMAND --help shows a command's options.\n"
-               "exit codes: 0 pass, 1 a guarantee was violated, 2 the run could not be done, "
-               "3 inconclusive\n");
+    fprintf(f, "\nexamples:\n"
+               "  backcheck scenarios                    # what is ready to run\n"
+               "  backcheck run scenarios/quick.json     # 10 s on the built-in emulator\n"
+               "  backcheck report runs/quick/latest --format html --output quick.html\n"
+               "\nbackcheck COMMAND --help shows a command's options and examples;\n"
+               "backcheck --version prints the version.\n"
+               "exit codes: 0 pass, 1 a guarantee was violated, 2 the run could not be done,\n"
+               "3 inconclusive (too little was exercised, or the run was interrupted)\n"
+               "environment: CI (any value) prints plain log lines instead of a progress line;\n"
+               "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE, AWS_REGION for the\n"
+               "endpoint and aws targets.\n");
+}
+
+/* Prints text's lines, each after the first indented by `indent` (the first one
+ * continues the line already started). */
+static void print_wrapped(const char *text, int indent)
+{
+    for (const char *p = text; *p;) {
+        size_t n = strcspn(p, "\n");
+        if (p != text) printf("%*s", indent, "");
+        printf("%.*s\n", (int)n, p);
+        p += n;
+        if (*p) p++;
+    }
+}
+
+static void print_examples(const cli_cmd *c)
+{
+    if (!c->examples) return;
+    printf("\nexamples:\n");
+    for (const char *p = c->examples; *p;) {
+        size_t n = strcspn(p, "\n");
+        printf("  %.*s\n", (int)n, p);
+        p += n;
+        if (*p) p++;
+    }
 }
 
 static void print_cmd_help(const cli_cmd *c)
@@ -463,10 +568,12 @@ static void print_cmd_help(const cli_cmd *c)
             char left[64];
             snprintf(left, sizeof left, "--%s%s%s", o->name, o->arg ? " " : "",
                      o->arg ? o->arg : "");
-            printf("  %-20s %s\n", left, o->help);
+            printf("  %-20s ", left);
+            print_wrapped(o->help, 23);
         }
     }
     printf("  %-20s %s\n", "--help", "show this help");
+    print_examples(c);
 }
 
 static int parse_args(const cli_cmd *c, int argc, char **argv, cli_args *a)
@@ -533,12 +640,22 @@ int cli_main(int argc, char **argv)
         return usage_error(NULL, "unknown command \"%s\"", cmd);
     }
     if (c->passthrough) {
-        if (strcmp(c->name, "serve") == 0) return emu_serve_main(argc - 1, argv + 1);
-        /* compare: help is ours when asked with no runs; the rest is the report module's. */
-        if (argc == 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+        int help = 0;
+        for (int i = 2; i < argc; i++)
+            if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) help = 1;
+        if (strcmp(c->name, "serve") == 0) {
+            int rc = emu_serve_main(argc - 1, argv + 1);
+            if (help && rc == 0) print_examples(c);
+            return rc;
+        }
+        if (help) {
             print_cmd_help(c);
             return 0;
         }
+        /* Unknown options are refused here, in one line; the rest is the report module's. */
+        cli_args a;
+        int rc = parse_args(c, argc - 2, argv + 2, &a);
+        if (rc) return rc;
         return rep_compare_main(argc - 2, argv + 2);
     }
     for (int i = 2; i < argc; i++) {

@@ -207,9 +207,25 @@ bad-field)
 cli)
     "$BC" --help >/dev/null || fail "--help"
     "$BC" --version | grep -q '^backcheck [0-9]' || fail "--version"
+    "$BC" --help | grep -q '^examples:' || fail "--help has no examples"
     for c in run check report compare serve cleanup scenarios; do
-        "$BC" $c --help >/dev/null || fail "$c --help"
+        "$BC" $c --help >"$WORK/help" || fail "$c --help"
+        grep -q '^examples:' "$WORK/help" || fail "$c --help has no examples"
+        # Every option is explained on its own line.
+        if grep -E '^  --[a-z-]+( [A-Z:.]+)? *$' "$WORK/help"; then
+            fail "$c --help: an option without an explanation"
+        fi
+        # Fits an 80-column terminal (serve's option list is the emulator's own).
+        [ $c = serve ] || ! awk 'length > 80 {print; bad=1} END {exit !bad}' "$WORK/help" ||
+            fail "$c --help: a line wider than 80 columns"
+        "$BC" $c --bogus 2>"$WORK/err" >/dev/null
+        expect_rc 2 $? "$c --bogus"
+        [ "$(wc -l <"$WORK/err")" = 1 ] || fail "$c --bogus: not a one-line error: $(cat "$WORK/err")"
+        grep -q -- '--bogus' "$WORK/err" || fail "$c --bogus: the option is not named"
     done
+    "$BC" compare 2>"$WORK/err"
+    expect_rc 2 $? "compare without runs"
+    [ "$(wc -l <"$WORK/err")" = 1 ] || fail "compare without runs: $(cat "$WORK/err")"
     "$BC" run "$SCN/it-quick.json" --bogus 2>"$WORK/err"
     expect_rc 2 $? "unknown flag"
     [ "$(wc -l <"$WORK/err")" = 1 ] || fail "unknown flag: not a one-line error"
