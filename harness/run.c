@@ -929,12 +929,11 @@ out:
     ctx->backups_f = NULL;
     pthread_mutex_unlock(&ctx->out_mu);
 
+    /* bc_error reaches stderr at every level (--quiet too) and the log file: one line. */
     if (atomic_load(&ctx->fatal)) {
-        fprintf(stderr, "backcheck: %s\n", ctx->fatal_msg);
         bc_error("%s", ctx->fatal_msg);
         exit_code = 2;
     } else if (err[0]) {
-        fprintf(stderr, "backcheck: %s\n", err);
         bc_error("%s", err);
         exit_code = 2;
     } else {

@@ -367,8 +367,9 @@ compat-dynalite)
     rc=$?
     run_dir it-compat
     expect_rc 2 $rc "a run with backups against dynalite"
-    grep -q '^backcheck: the target does not implement CreateBackup' "$WORK/err" ||
+    grep -q '^backcheck: error: the target does not implement CreateBackup' "$WORK/err" ||
         fail "the error does not name CreateBackup: $(cat "$WORK/err")"
+    [ "$(grep -c 'CreateBackup' "$WORK/err")" = 1 ] || fail "the error is not said once: $(cat "$WORK/err")"
     grep -q 'pass\|fail' "$WORK/out" && fail "a verdict was printed: $(cat "$WORK/out")"
     [ -z "$(table_names)" ] || fail "the run left tables: $(table_names)"
     ;;
