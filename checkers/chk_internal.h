@@ -351,9 +351,11 @@ int chk_scan_item_json(const cJSON *v, const char *hash_key, chk_item *it, char 
                        size_t errlen);
 void chk_item_free(chk_item *it);
 
-/* Reads a file line by line with a fixed buffer (no whole-file mapping, so peak memory
- * does not grow with the file). The callback gets each complete line without its newline;
- * `last_torn` is set on the final call for a last line with no newline. */
+/* Reads a file line by line: a regular file through a mapping whose pages are released as
+ * the scan advances, anything else with a fixed buffer; either way peak memory does not
+ * grow with the file. The callback gets each non-empty line without its newline (nor a
+ * CR before it), not NUL-terminated; `last_unterminated` is set on the final call for a
+ * last line with no newline. */
 typedef int (*chk_line_fn)(const char *line, size_t len, long lineno, int last_unterminated,
                            void *arg);
 int chk_read_lines(const char *path, chk_line_fn fn, void *arg, char *err, size_t errlen);

@@ -13,9 +13,13 @@
 #include "checkers/chk_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ---------------------------------------------------------------- small helpers */
 
@@ -1322,6 +1326,53 @@ void chk_item_free(chk_item *it)
 /* ---------------------------------------------------------------- line reader */
 
 #define CHK_READ_CHUNK (1 << 20) /* 1 MiB reads; a longer line grows the buffer */
+#define CHK_MAP_DROP (8u << 20)  /* pages read are released every 8 MiB of the file */
+
+/* A regular file is mapped (anything else, a pipe, is read): its lines are handed out where they
+ * lie instead of being copied through read() into a buffer (at 10M ops, 3 GB of copies and a fifth
+ * of the check's system time). The pages already read are released as the scan advances, so the
+ * resident part of the mapping stays under 2 * CHK_MAP_DROP whatever the file size. 1 done (rc in
+ * *rc), 0 when the file cannot be mapped (the caller reads it). */
+static int map_lines(int fd, const char *path, chk_line_fn fn, void *arg, int *rc, char *err,
+                     size_t errlen)
+{
+    struct stat st;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+        (uint64_t)st.st_size > SIZE_MAX)
+        return 0;
+    size_t size = (size_t)st.st_size;
+    char *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map == MAP_FAILED) return 0;
+#ifdef MADV_SEQUENTIAL
+    (void)madvise(map, size, MADV_SEQUENTIAL);
+#endif
+    long page = sysconf(_SC_PAGESIZE);
+    size_t pg = page > 0 ? (size_t)page : 4096, dropped = 0;
+    const char *s = map, *end = map + size;
+    long lineno = 0;
+    *rc = 0;
+    while (s < end) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        size_t len = (size_t)((nl ? nl : end) - s);
+        lineno++;
+        if (nl && len && s[len - 1] == '\r') len--;
+        if (len && (*rc = fn(s, len, lineno, nl == NULL, arg)) != 0) break;
+        if (!nl) break;
+        s = nl + 1;
+        /* Released pages are read again from the page cache if touched, so a line the
+         * callback still holds stays valid; the last page is kept all the same. */
+        size_t done = ((size_t)(s - map) / pg) * pg;
+        if (done >= dropped + CHK_MAP_DROP + pg) {
+            (void)madvise(map + dropped, done - pg - dropped, MADV_DONTNEED);
+            dropped = done - pg;
+        }
+    }
+    munmap(map, size);
+    (void)path;
+    (void)err;
+    (void)errlen;
+    return 1;
+}
 
 int chk_read_lines(const char *path, chk_line_fn fn, void *arg, char *err, size_t errlen)
 {
@@ -1329,6 +1380,11 @@ int chk_read_lines(const char *path, chk_line_fn fn, void *arg, char *err, size_
     if (!f) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
+    }
+    int mrc;
+    if (map_lines(fileno(f), path, fn, arg, &mrc, err, errlen)) {
+        fclose(f);
+        return mrc;
     }
     size_t cap = CHK_READ_CHUNK, have = 0;
     char *buf = malloc(cap + 1);

@@ -11,7 +11,10 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "checkers/chk_internal.h"
 
@@ -309,6 +312,94 @@ static void test_items(void **state)
     chk_item_free(&b);
 }
 
+/* A regular file (mapped) and a pipe (read through a buffer) yield the same lines: empty
+ * lines skipped, CR before the newline dropped, a line longer than the read buffer whole,
+ * the unterminated last line flagged. */
+typedef struct seen_lines {
+    long lineno[8];
+    size_t len[8];
+    char first[8], lastc[8];
+    int unterminated[8];
+    int n;
+} seen_lines;
+
+static int seen_line(const char *line, size_t len, long lineno, int last, void *arg)
+{
+    seen_lines *s = arg;
+    if (s->n == 8) return -1;
+    s->lineno[s->n] = lineno;
+    s->len[s->n] = len;
+    s->first[s->n] = line[0];
+    s->lastc[s->n] = line[len - 1];
+    s->unterminated[s->n] = last;
+    s->n++;
+    return 0;
+}
+
+static void test_read_lines_file_and_pipe(void **state)
+{
+    (void)state;
+    enum { LONG = 3 << 20 }; /* longer than the 1 MiB read buffer */
+    size_t total = 4 + 1 + 3 + LONG + 1 + 4;
+    char *text = malloc(total);
+    assert_non_null(text);
+    char *o = text;
+    memcpy(o, "ab\r\n\nbc\n", 8);
+    o += 8;
+    memset(o, 'x', LONG);
+    o[0] = 'y';
+    o[LONG - 1] = 'z';
+    o += LONG;
+    memcpy(o, "\nlast", 5);
+    o += 5;
+    assert_true((size_t)(o - text) == total);
+    char path[] = "/tmp/backcheck-chk-lines-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_true(write(fd, text, total) == (ssize_t)total);
+    close(fd);
+    seen_lines a = {0}, b = {0};
+    char err[256];
+    assert_int_equal(chk_read_lines(path, seen_line, &a, err, sizeof err), 0);
+    unlink(path);
+
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(pfd[0]);
+        size_t off = 0;
+        while (off < total) {
+            ssize_t n = write(pfd[1], text + off, total - off);
+            if (n <= 0) _exit(1);
+            off += (size_t)n;
+        }
+        _exit(0);
+    }
+    close(pfd[1]);
+    char dev[64];
+    snprintf(dev, sizeof dev, "/dev/fd/%d", pfd[0]);
+    assert_int_equal(chk_read_lines(dev, seen_line, &b, err, sizeof err), 0);
+    close(pfd[0]);
+    int status;
+    assert_true(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    free(text);
+
+    assert_int_equal(a.n, 4);
+    static const long lineno[] = {1, 3, 4, 5};
+    static const size_t len[] = {2, 2, LONG, 4};
+    static const char first[] = "abyl", lastc[] = "bczt";
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(a.lineno[i], lineno[i]);
+        assert_int_equal(a.len[i], len[i]);
+        assert_int_equal(a.first[i], first[i]);
+        assert_int_equal(a.lastc[i], lastc[i]);
+        assert_int_equal(a.unterminated[i], i == 3);
+    }
+    assert_memory_equal(&a, &b, sizeof a);
+}
+
 static void test_wids_and_exact_integers(void **state)
 {
     (void)state;
@@ -341,6 +432,7 @@ int main(void)
         cmocka_unit_test(test_key_table),
         cmocka_unit_test(test_items),
         cmocka_unit_test(test_wids_and_exact_integers),
+        cmocka_unit_test(test_read_lines_file_and_pipe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
