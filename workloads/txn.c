@@ -5,7 +5,7 @@
  * holding some but not all items of a transaction shows it as torn. The history op has
  * "txn": true, f "txn" and one write of kind "put" per item.
  *
- * The request carries a ClientRequestToken derived from (seed, wid): DynamoDB treats a
+ * The request carries a ClientRequestToken derived from (table, seed, wid): DynamoDB treats a
  * retried request with the same token as the same transaction, so a retry after an
  * attempt that applied does not apply it again.
  */
@@ -19,7 +19,12 @@
 
 void wl_client_token(const wl_worker *w, const char *wid, char out[WL_TOKEN_MAX])
 {
-    uint64_t a = bc_mix64(w->seed ^ bc_hash_bytes(wid, strlen(wid)));
+    /* The table name (it carries the run id) keeps two runs with the same seed against the
+     * same endpoint within the token's 10 minutes from sharing tokens: DynamoDB would
+     * answer the second run's transaction as a repeat of the first's and apply nothing
+     * (or refuse it as IdempotentParameterMismatch). */
+    uint64_t t = w->table ? bc_hash_bytes(w->table, strlen(w->table)) : 0;
+    uint64_t a = bc_mix64(w->seed ^ bc_hash_bytes(wid, strlen(wid)) ^ bc_mix64(t));
     uint64_t b = bc_mix64(a ^ (uint64_t)w->worker);
     snprintf(out, WL_TOKEN_MAX, "%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
 }

@@ -37,7 +37,7 @@ const char *wl_err_code_name(ddb_err err);
 int wl_insert_one(wl_worker *w, const char *prefix, const char *f, char key_out[HIST_KEY_MAX],
                   int *outcome, int64_t *complete_ns);
 
-/* txn.c: a TransactWriteItems ClientRequestToken derived from (seed, worker, wid);
+/* txn.c: a TransactWriteItems ClientRequestToken derived from (table, seed, worker, wid);
  * 32 hex digits (the parameter allows 1..36 characters). */
 #define WL_TOKEN_MAX 40
 void wl_client_token(const wl_worker *w, const char *wid, char out[WL_TOKEN_MAX]);
