@@ -267,8 +267,18 @@ int64_t chk_key_intern(chk_keytab *kt, const char *s, size_t len);
 /* chk_key_intern for a write of workload wl: also records wl as the key's workload when
  * it has none yet (chk_key.wl). */
 int64_t chk_key_intern_wl(chk_keytab *kt, const char *s, size_t len, int wl);
-/* Starts loading the index entry of s into the cache (a hint; no effect on results). */
-void chk_key_prefetch(const chk_keytab *kt, const char *s, size_t len);
+/* Where a key name sits in the (prefix, worker, n) index, found once when its line is
+ * scanned: px is the prefix's slot, or -1 when unknown (the lookup then parses the name). */
+typedef struct chk_kloc {
+    int32_t px;
+    uint32_t w, n;
+} chk_kloc;
+/* Starts loading the index entry of s into the cache (a hint; no effect on results) and
+ * records where it lies in *loc. */
+void chk_key_prefetch(const chk_keytab *kt, const char *s, size_t len, chk_kloc *loc);
+/* chk_key_intern_wl for a name located by chk_key_prefetch. */
+int64_t chk_key_intern_wl_at(chk_keytab *kt, const char *s, size_t len, int wl,
+                             const chk_kloc *loc);
 /* Looks s up; -1 when absent. */
 int64_t chk_key_lookup(const chk_keytab *kt, const char *s, size_t len);
 static inline const char *chk_key_name(const chk_keytab *kt, uint32_t k)
@@ -280,6 +290,7 @@ static inline const char *chk_key_name(const chk_keytab *kt, uint32_t k)
 typedef struct chk_scan_write {
     const char *k;
     size_t klen;
+    chk_kloc kloc; /* px -1 until chk_key_prefetch locates k */
     uint64_t wid;
     int kind, status; /* status -1 = the op's outcome */
     int64_t ver, delta;

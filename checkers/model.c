@@ -106,6 +106,7 @@ static inline int64_t hash_find(const chk_keytab *kt, const char *s, size_t len,
 
 /* Splits "<prefix>/<worker>/<n>" with both numbers in canonical decimal (no sign, no
  * leading zero), so that each such name maps to exactly one (prefix, worker, n). */
+static inline int kidx_nums(const char *q, const char *e, uint32_t *worker, uint32_t *n);
 static inline int kidx_parse(const char *s, size_t len, size_t *plen, uint32_t *worker, uint32_t *n)
 {
     const char *e = s + len, *q = s;
@@ -114,7 +115,12 @@ static inline int kidx_parse(const char *s, size_t len, size_t *plen, uint32_t *
         q++;
     if (q == s || q >= e || *q != '/') return -1;
     *plen = (size_t)(q - s);
-    q++;
+    return kidx_nums(q + 1, e, worker, n);
+}
+
+/* "<worker>/<n>" at q..e, both in canonical decimal. */
+static inline int kidx_nums(const char *q, const char *e, uint32_t *worker, uint32_t *n)
+{
     uint32_t w = 0;
     const char *d = q;
     while (q < e && *q >= '0' && *q <= '9' && q - d < 6)
@@ -239,10 +245,47 @@ static void kidx_note_hashed(chk_keytab *kt, const char *s, size_t len)
     /* No prefix: the prefix table is full, so the index never holds this prefix. */
 }
 
-void chk_key_prefetch(const chk_keytab *kt, const char *s, size_t len)
+/* s[0..n) == t[0..n) for the short names of the index, in word compares rather than a
+ * libc call per key. */
+static inline int short_eq(const char *s, const char *t, size_t n)
 {
-    kidx_at at;
-    if (kidx_locate(kt, s, len, &at) == 0 && at.e) __builtin_prefetch(at.e);
+    uint64_t a, b;
+    for (; n >= 8; n -= 8, s += 8, t += 8) {
+        memcpy(&a, s, 8);
+        memcpy(&b, t, 8);
+        if (a != b) return 0;
+    }
+    for (; n; n--)
+        if (*s++ != *t++) return 0;
+    return 1;
+}
+
+/* kidx_parse and kidx_prefix for a name whose prefix is indexed, testing the known
+ * prefixes in place instead of scanning for the separator: a prefix holds no '/', so a
+ * match followed by '/' is where kidx_parse would split. -1 when none matches or the
+ * rest is not "<worker>/<n>" (as kidx_parse decides). */
+static inline int kidx_parse_known(const chk_keytab *kt, const char *s, size_t len,
+                                   uint32_t *worker, uint32_t *n)
+{
+    for (int i = 0; i < kt->nkidx; i++) {
+        size_t plen = kt->kidx[i].len;
+        if (plen >= len || s[plen] != '/' || !short_eq(s, kt->kidx[i].name, plen)) continue;
+        return kidx_nums(s + plen + 1, s + len, worker, n) ? -1 : i;
+    }
+    return -1;
+}
+
+void chk_key_prefetch(const chk_keytab *kt, const char *s, size_t len, chk_kloc *loc)
+{
+    uint32_t w, n;
+    loc->px = -1;
+    int pi = kidx_parse_known(kt, s, len, &w, &n);
+    if (pi < 0) return;
+    loc->px = pi;
+    loc->w = w;
+    loc->n = n;
+    const chk_kidx_prefix *px = &kt->kidx[pi];
+    if (w < px->nlanes && n < px->lanes[w].cap) __builtin_prefetch(&px->lanes[w].ids[n]);
 }
 
 int64_t chk_key_lookup(const chk_keytab *kt, const char *s, size_t len)
@@ -346,6 +389,20 @@ int64_t chk_key_intern(chk_keytab *kt, const char *s, size_t len)
 {
     uint32_t *e;
     return key_intern(kt, s, len, &e);
+}
+
+int64_t chk_key_intern_wl_at(chk_keytab *kt, const char *s, size_t len, int wl, const chk_kloc *loc)
+{
+    /* A prefix slot, once taken, keeps its name, and lanes only grow: the location found
+     * when the line was scanned still names the same entry. */
+    if (loc->px >= 0) {
+        const chk_kidx_prefix *px = &kt->kidx[loc->px];
+        if (loc->w < px->nlanes && loc->n < px->lanes[loc->w].cap) {
+            uint32_t e = px->lanes[loc->w].ids[loc->n];
+            if (e & CHK_KIDX_RESOLVED) return (e & ~CHK_KIDX_RESOLVED) - 1;
+        }
+    }
+    return chk_key_intern_wl(kt, s, len, wl);
 }
 
 int64_t chk_key_intern_wl(chk_keytab *kt, const char *s, size_t len, int wl)
@@ -609,7 +666,7 @@ static int add_op(chk_run *run, const chk_scan_op *op, char *err, size_t errlen)
     if (op->seq + 1 > run->max_seq[op->worker]) run->max_seq[op->worker] = op->seq + 1;
     for (int i = 0; i < op->nwrites; i++) {
         const chk_scan_write *sw = &op->writes[i];
-        int64_t k = chk_key_intern_wl(&run->kt, sw->k, sw->klen, op->wl);
+        int64_t k = chk_key_intern_wl_at(&run->kt, sw->k, sw->klen, op->wl, &sw->kloc);
         if (k < 0) {
             snprintf(err, errlen, "history: out of memory for keys");
             return -1;
@@ -684,7 +741,7 @@ static int history_line(const char *line, size_t len, long lineno, int last, voi
     if (r == 1) {
         run->ops_fast++;
         for (int j = 0; j < op->nwrites; j++)
-            chk_key_prefetch(&run->kt, op->writes[j].k, op->writes[j].klen);
+            chk_key_prefetch(&run->kt, op->writes[j].k, op->writes[j].klen, &op->writes[j].kloc);
         if (late_keep_names(c, c->cur)) {
             snprintf(c->err, c->errlen, "history: out of memory");
             return -1;

@@ -649,6 +649,7 @@ static int op_push_write(chk_scan_op *op)
     w->kind = -1;
     w->status = -1;
     w->wid = CHK_WID_NONE;
+    w->kloc.px = -1;
     return 0;
 }
 
