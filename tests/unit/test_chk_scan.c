@@ -222,6 +222,49 @@ static void test_journal_order_path(void **state)
     chk_scan_op_free(&c);
 }
 
+/* Integers of every length up to the 19 digits of an int64, signed, and near the end of
+ * the line (fewer bytes left than one 8-byte step) read exactly, on both paths. */
+static void test_integer_lengths(void **state)
+{
+    (void)state;
+    chk_scan_op a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    char line[512];
+    int64_t v = 0;
+    for (int nd = 1; nd <= 19; nd++) {
+        v = v * 10 + (nd % 10);
+        int n =
+            snprintf(line, sizeof line,
+                     "{\"type\":\"op\",\"w\":%d,\"s\":%lld,\"wl\":\"bank\",\"wi\":0,\"f\":\"t\","
+                     "\"intended_ns\":%lld,\"invoke_ns\":%lld,\"complete_ns\":%lld,"
+                     "\"mono_ns\":1,\"outcome\":\"ok\",\"err\":null,\"attempts\":%d,\"wcu\":1,"
+                     "\"rcu\":0,\"writes\":[{\"k\":\"b/1/1\",\"wid\":\"1.2\",\"op\":\"add\","
+                     "\"delta\":-%lld},{\"k\":\"b/1/2\",\"wid\":\"1.2\",\"op\":\"update\","
+                     "\"ver\":%lld}]}",
+                     nd % 7, (long long)(v % 100000000000LL), (long long)v, (long long)v,
+                     (long long)v, nd, (long long)v, (long long)(v % 100000));
+        assert_true(n > 0 && (size_t)n < sizeof line);
+        assert_int_equal(chk_scan_op_journal(line, (size_t)n, &a), 1);
+        assert_int_equal(chk_scan_op_members(line, (size_t)n, &b), 1);
+        assert_same_op_fields(&a, &b);
+        same_op(line);
+        assert_true(a.worker == nd % 7 && a.seq == (uint64_t)(v % 100000000000LL));
+        assert_true(a.intended_ns == v && a.invoke_ns == v && a.complete_ns == v);
+        assert_true(a.attempts == nd && a.writes[0].delta == -v);
+        assert_true(a.writes[1].ver == v % 100000);
+    }
+    /* 20 digits do not fit: never read as a wrapped value. */
+    const char *big = "{\"type\":\"op\",\"w\":1,\"s\":2,\"wl\":null,\"wi\":0,\"f\":null,"
+                      "\"intended_ns\":12345678901234567890,\"invoke_ns\":1,\"complete_ns\":2,"
+                      "\"mono_ns\":1,\"outcome\":\"ok\",\"err\":null,\"attempts\":1,\"wcu\":1,"
+                      "\"rcu\":0,\"writes\":[]}";
+    assert_int_equal(chk_scan_op_journal(big, strlen(big), &a), 0);
+    assert_true(chk_scan_op_members(big, strlen(big), &b) != 1);
+    chk_scan_op_free(&a);
+    chk_scan_op_free(&b);
+}
+
 /* Keys are one name each whichever path finds them: names that read as the same
  * (prefix, worker, n) but are spelled differently stay distinct keys, and the workload
  * of a key is the first one known. */
@@ -429,6 +472,7 @@ int main(void)
         cmocka_unit_test(test_fast_and_general_paths_agree),
         cmocka_unit_test(test_escapes_go_to_the_general_path),
         cmocka_unit_test(test_journal_order_path),
+        cmocka_unit_test(test_integer_lengths),
         cmocka_unit_test(test_key_table),
         cmocka_unit_test(test_items),
         cmocka_unit_test(test_wids_and_exact_integers),
