@@ -498,6 +498,13 @@ done:
 static inline int fs_num(fs *p, double *out)
 {
     const char *start = p->s;
+    /* One digit and the end of the member (most capacity values: 0, 1, 2): no loop. */
+    if (p->e - p->s >= 2 && p->s[0] >= '0' && p->s[0] <= '9' &&
+        (p->s[1] == ',' || p->s[1] == '}')) {
+        *out = (double)(p->s[0] - '0');
+        p->s++;
+        return 1;
+    }
     /* Fast: digits with at most one short fraction, as the journal writes them. */
     {
         const char *q = p->s;
