@@ -45,12 +45,13 @@ json.dump(d, open(sys.argv[3], "w"))
 EOF
 }
 
-# check_run DIR KIND EXPECT_RC RC: the assertions every chaos run must satisfy.
+# check_run DIR KINDS EXPECT_RC RC: the assertions every chaos run must satisfy, for
+# each fault kind (comma-separated) the scenario applies.
 check_run() {
-    local dir=$1 kind=$2 want=$3 rc=$4
-    python3 - "$dir" "$kind" "$want" "$rc" <<'EOF'
+    local dir=$1 kinds=$2 want=$3 rc=$4
+    python3 - "$dir" "$kinds" "$want" "$rc" <<'EOF'
 import json, sys
-d, kind, want, rc = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+d, kinds, want, rc = sys.argv[1], sys.argv[2].split(","), int(sys.argv[3]), int(sys.argv[4])
 bad = []
 if rc != want:
     bad.append("exit code %d, want %d" % (rc, want))
@@ -69,8 +70,9 @@ if len(ids) != len(set(ids)):
 faults = [l for l in lines if l.get("type") == "fault"]
 starts = [f for f in faults if f["phase"] == "start"]
 ends = [f for f in faults if f["phase"] == "end"]
-if kind not in {f["kind"] for f in starts}:
-    bad.append("no start line for fault %s" % kind)
+for kind in kinds:
+    if kind not in {f["kind"] for f in starts}:
+        bad.append("no start line for fault %s" % kind)
 if len(starts) != len(ends):
     bad.append("%d fault start lines but %d end lines" % (len(starts), len(ends)))
 for s in starts:
@@ -86,33 +88,35 @@ if r:
     if r["history"]["ops"] != len(ops):
         bad.append("results count %d ops, the history holds %d" % (r["history"]["ops"], len(ops)))
     bk = [b for b in r["backups"] if "counts" in b]
-    if kind in ("reset", "blackhole", "error"):
-        if not bk or max(b["counts"]["indeterminate"] for b in bk) == 0:
-            bad.append("no indeterminate write counted under %s" % kind)
-    if kind in ("reset", "throttle", "error") and not any(o.get("tries") for o in ops):
-        bad.append("no retry recorded (tries) under %s" % kind)
-    if kind in ("reset", "blackhole", "partition") and not any(o["outcome"] == "info" or o.get("tries") for o in ops):
-        bad.append("the network fault touched no operation")
+    for kind in kinds:
+        if kind in ("reset", "blackhole", "error"):
+            if not bk or max(b["counts"]["indeterminate"] for b in bk) == 0:
+                bad.append("no indeterminate write counted under %s" % kind)
+        if kind in ("reset", "throttle", "error") and not any(o.get("tries") for o in ops):
+            bad.append("no retry recorded (tries) under %s" % kind)
+        if kind in ("reset", "blackhole", "partition") and not any(o["outcome"] == "info" or o.get("tries") for o in ops):
+            bad.append("the network fault touched no operation")
     for b in r["backups"]:
         for f in b.get("findings", []):
             if f.get("severity") == "violation" and want == 0:
                 bad.append("false alarm: %s %s" % (f["kind"], f.get("detail", "")))
-    if kind == "backup-storm":
-        ends = [f for f in faults if f["kind"] == "backup-storm" and f["phase"] == "end"]
-        p = ends[0].get("params", {}) if ends else {}
-        made = [b for b in r["backups"] if b["id"] in p.get("backups", [])]
-        if p.get("requested") != 5 or p.get("created", 0) + p.get("refused", 0) + p.get("failed", 0) != 5:
-            bad.append("storm end line does not account for 5 requests: %s" % p)
-        if len(made) != p.get("created", -1):
-            bad.append("%d storm backups checked, %s created" % (len(made), p.get("created")))
-    if kind == "restore-collision":
-        ends = [f for f in faults if f["kind"] == kind and f["phase"] == "end"]
-        if not ends or "TableAlreadyExists" not in ends[0].get("params", {}).get("error", ""):
-            bad.append("the collision's TableAlreadyExistsException is not recorded")
-    if kind == "delete-backup-during-restore":
-        ends = [f for f in faults if f["kind"] == kind and f["phase"] == "end"]
-        if not ends or "outcome" not in ends[0].get("params", {}):
-            bad.append("the DeleteBackup outcome is not recorded")
+    for kind in kinds:
+        if kind == "backup-storm":
+            ends = [f for f in faults if f["kind"] == "backup-storm" and f["phase"] == "end"]
+            p = ends[0].get("params", {}) if ends else {}
+            made = [b for b in r["backups"] if b["id"] in p.get("backups", [])]
+            if p.get("requested") != 5 or p.get("created", 0) + p.get("refused", 0) + p.get("failed", 0) != 5:
+                bad.append("storm end line does not account for 5 requests: %s" % p)
+            if len(made) != p.get("created", -1):
+                bad.append("%d storm backups checked, %s created" % (len(made), p.get("created")))
+        if kind == "restore-collision":
+            ends = [f for f in faults if f["kind"] == kind and f["phase"] == "end"]
+            if not ends or "TableAlreadyExists" not in ends[0].get("params", {}).get("error", ""):
+                bad.append("the collision's TableAlreadyExistsException is not recorded")
+        if kind == "delete-backup-during-restore":
+            ends = [f for f in faults if f["kind"] == kind and f["phase"] == "end"]
+            if not ends or "outcome" not in ends[0].get("params", {}):
+                bad.append("the DeleteBackup outcome is not recorded")
 for b in bad:
     print("%s: %s" % (d, b))
 sys.exit(1 if bad else 0)
@@ -123,9 +127,9 @@ EOF
 # records failures in $WORK/failures.
 run_one() {
     local scn=$1 model=$2 seed=$3
-    local kind want base out rc dir
+    local kinds want base out rc dir
     base=$(basename "$scn" .json)
-    kind=${base#chaos-}
+    kinds=$(python3 -c 'import json,sys; print(",".join(f["kind"] for f in json.load(open(sys.argv[1])).get("faults", [])))' "$scn")
     out=$WORK/$base-$model-$seed
     mkdir -p "$out"
     variant "$scn" "$model" "$out/scenario.json"
@@ -137,7 +141,7 @@ run_one() {
         echo "$base $model seed $seed: no run directory (exit $rc): $(tail -3 "$out/stderr")" >>"$WORK/failures"
         return
     fi
-    if ! check_run "$dir" "$kind" "$want" "$rc" >"$out/check" 2>&1; then
+    if ! check_run "$dir" "$kinds" "$want" "$rc" >"$out/check" 2>&1; then
         { echo "$base $model seed $seed:"; cat "$out/check"; tail -5 "$dir/log.txt"; } >>"$WORK/failures"
     else
         rm -rf "$out"
