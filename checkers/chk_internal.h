@@ -149,6 +149,7 @@ typedef struct chk_run {
     cJSON *restores; /* array of merged restore objects */
     cJSON *source;   /* merged source object or NULL */
     cJSON *notes;    /* array of strings for results.json */
+    cJSON *faults;   /* fault windows from the history's fault lines (results "faults") */
     uint64_t seed;
     int have_seed;
     char scenario_name[128];

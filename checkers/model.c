@@ -731,6 +731,39 @@ static int late_keep_names(hist_ctx *c, int i)
     return 0;
 }
 
+/* A fault's start opens a window in run->faults; its end closes the latest open window
+ * of the same kind. Windows still open when the history ends keep "end_ns": null. */
+static void add_fault_line(chk_run *run, const cJSON *v)
+{
+    const char *kind = chk_json_str(v, "kind"), *phase = chk_json_str(v, "phase");
+    if (!kind || !phase) return;
+    if (!run->faults) run->faults = cJSON_CreateArray();
+    if (strcmp(phase, "start") == 0) {
+        cJSON *w = cJSON_CreateObject();
+        cJSON_AddStringToObject(w, "kind", kind);
+        const char *side = chk_json_str(v, "side");
+        if (side) cJSON_AddStringToObject(w, "side", side);
+        chk_json_add_i64(w, "start_ns", chk_json_i64(v, "at_ns", 0));
+        cJSON_AddNullToObject(w, "end_ns");
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(v, "params");
+        if (cJSON_IsObject(p)) cJSON_AddItemToObject(w, "params", cJSON_Duplicate(p, 1));
+        cJSON_AddItemToArray(run->faults, w);
+        return;
+    }
+    for (int i = cJSON_GetArraySize(run->faults) - 1; i >= 0; i--) {
+        cJSON *w = cJSON_GetArrayItem(run->faults, i);
+        const char *k = chk_json_str(w, "kind");
+        cJSON *end = cJSON_GetObjectItemCaseSensitive(w, "end_ns");
+        if (k && strcmp(k, kind) == 0 && cJSON_IsNull(end)) {
+            cJSON_DeleteItemFromObjectCaseSensitive(w, "end_ns");
+            chk_json_add_i64(w, "end_ns", chk_json_i64(v, "at_ns", 0));
+            const cJSON *p = cJSON_GetObjectItemCaseSensitive(v, "params");
+            if (cJSON_IsObject(p)) cJSON_AddItemToObject(w, "end_params", cJSON_Duplicate(p, 1));
+            return;
+        }
+    }
+}
+
 static int history_line(const char *line, size_t len, long lineno, int last, void *arg)
 {
     hist_ctx *c = arg;
@@ -782,6 +815,8 @@ static int history_line(const char *line, size_t len, long lineno, int last, voi
     } else if (strcmp(c->op.type, "interrupted") == 0) {
         const char *sig = chk_json_str(v, "signal");
         chk_run_note(run, "the run was interrupted (%s)", sig ? sig : "signal");
+    } else if (strcmp(c->op.type, "fault") == 0) {
+        add_fault_line(run, v);
     }
     cJSON_Delete(v);
     return rc;
@@ -1134,6 +1169,7 @@ void chk_run_free(chk_run *run)
     cJSON_Delete(run->restores);
     cJSON_Delete(run->source);
     cJSON_Delete(run->notes);
+    cJSON_Delete(run->faults);
     free(run->wls);
     chk_keytab_free(&run->kt);
     free(run->w);

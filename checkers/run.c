@@ -448,6 +448,8 @@ chk_verdict chk_run_dir(const char *run_dir, const chk_options *opts, chk_summar
     cJSON_AddItemToObject(root, "costs", chk_costs_json(run, opts));
     cJSON_AddItemToObject(root, "timings", chk_timings_json(run));
     cJSON_AddItemToObject(root, "availability", chk_availability_json(run));
+    cJSON_AddItemToObject(root, "faults",
+                          run->faults ? cJSON_Duplicate(run->faults, 1) : cJSON_CreateArray());
 
     cJSON *hist = cJSON_AddObjectToObject(root, "history");
     cJSON_AddNumberToObject(hist, "lines", (double)run->lines);

@@ -709,6 +709,49 @@ static void test_strict_exercised_without_window_writes(void **state)
     cJSON_Delete(res);
 }
 
+/* Fault windows from the history's fault lines reach results.json: a closed window with
+ * both instants, one the history ended before with end_ns null. */
+static void test_fault_windows_in_results(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, "faults", NULL, NULL);
+    standard_history(&f);
+    char line[512];
+    snprintf(line, sizeof line,
+             "{\"type\":\"fault\",\"kind\":\"reset\",\"phase\":\"start\",\"at_ns\":%lld,"
+             "\"side\":\"network\",\"params\":{\"fraction\":0.2}}\n",
+             (long long)FX_NS(2000));
+    fx_raw_history(&f, line);
+    snprintf(line, sizeof line,
+             "{\"type\":\"fault\",\"kind\":\"reset\",\"phase\":\"end\",\"at_ns\":%lld,"
+             "\"side\":\"network\"}\n",
+             (long long)FX_NS(4000));
+    fx_raw_history(&f, line);
+    snprintf(line, sizeof line,
+             "{\"type\":\"fault\",\"kind\":\"latency\",\"phase\":\"start\",\"at_ns\":%lld,"
+             "\"side\":\"network\",\"params\":{\"ms\":50}}\n",
+             (long long)FX_NS(5000));
+    fx_raw_history(&f, line);
+    fx_end(&f, 201000);
+    fx_backup(&f, "b1", BACKUP_MS, BACKUP_MS + 50);
+    fx_close(&f);
+    standard_snapshot(&f, "b1", BACKUP_MS + 20, -1);
+    cJSON *res;
+    assert_int_equal(check(&f, NULL, &res), CHK_PASS);
+    const cJSON *faults = cJSON_GetObjectItemCaseSensitive(res, "faults");
+    assert_int_equal(cJSON_GetArraySize(faults), 2);
+    const cJSON *r = cJSON_GetArrayItem(faults, 0);
+    assert_string_equal(str(r, "kind"), "reset");
+    assert_string_equal(str(r, "side"), "network");
+    assert_true(chk_json_i64(r, "start_ns", 0) == FX_NS(2000));
+    assert_true(chk_json_i64(r, "end_ns", 0) == FX_NS(4000));
+    const cJSON *l = cJSON_GetArrayItem(faults, 1);
+    assert_string_equal(str(l, "kind"), "latency");
+    assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(l, "end_ns")));
+    cJSON_Delete(res);
+}
+
 static char *slurp_without_checked_at(const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -862,6 +905,7 @@ int main(void)
         cmocka_unit_test(test_info_writes_never_violate),
         cmocka_unit_test(test_no_exercised_backup_is_inconclusive),
         cmocka_unit_test(test_strict_exercised_without_window_writes),
+        cmocka_unit_test(test_fault_windows_in_results),
         cmocka_unit_test(test_recheck_is_byte_identical),
         cmocka_unit_test(test_pitr),
         cmocka_unit_test(test_source_table),
