@@ -831,6 +831,46 @@ FS_INLINE int fs_wkind_q(fs *p)
     return -1;
 }
 
+/* A non-negative integer of the op line's fixed shape. Unlike fs_int it neither takes a sign
+ * nor looks for a fraction or exponent: the caller's next literal (',' or '}') rejects a
+ * '.', 'e' or anything else after the digits, and a sign answers 0, so such a line goes to
+ * the member-by-member path, which reads it with fs_int. The value of an accepted number
+ * is fs_int's (same digits, same arithmetic). */
+FS_INLINE int fs_uint_j(fs *p, int64_t *out)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    static const uint64_t pow10[8] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
+    const char *q = p->s;
+    uint64_t v = 0;
+    /* Three blocks reach past the 19 digits an int64 holds; fewer than eight bytes left
+     * (only at a torn line's end) goes to fs_int. */
+    for (int b = 0; b < 3; b++) {
+        uint64_t x, t, m;
+        if (p->e - q < 8) return fs_int(p, out) == 1;
+        memcpy(&x, q, 8);
+        t = x ^ 0x3030303030303030ULL;
+        m = ((t + 0x7676767676767676ULL) | t) & 0x8080808080808080ULL;
+        if (!m) {
+            v = v * 100000000ULL + swar8_value(t);
+            q += 8;
+            continue;
+        }
+        int nd = __builtin_ctzll(m) >> 3;
+        if (nd) {
+            v = v * pow10[nd] + swar8_value(t << (8 * (8 - nd)));
+            q += nd;
+        }
+        break;
+    }
+    if (q == p->s || q - p->s > 19) return 0;
+    p->s = q;
+    *out = (int64_t)v;
+    return 1;
+#else
+    return fs_int(p, out) == 1;
+#endif
+}
+
 /* The op line exactly as harness/history.c (serialize_op) writes it: members in its fixed
  * order, no whitespace. Every value goes through the same readers as the member-by-member
  * path, so a line accepted here yields the same op; any difference in shape (another
@@ -842,24 +882,24 @@ int chk_scan_op_journal(const char *line, size_t len, chk_scan_op *op)
     fs p = {line, line + len};
     const char *sv;
     size_t sl;
-    int64_t iv;
+    int64_t iv, iv2;
     if (!FS_LIT(&p, "{\"type\":\"op\",\"w\":")) return 0;
     op_reset(op);
     memcpy(op->type, "op", 3);
     op->is_op = 1;
-    if (fs_int(&p, &iv) != 1 || iv < 0 || iv > CHK_WID_MAX_WORKER) return 0;
+    if (!fs_uint_j(&p, &iv) || iv < 0 || iv > CHK_WID_MAX_WORKER) return 0;
     op->worker = (int)iv;
-    if (!FS_LIT(&p, ",\"s\":") || fs_int(&p, &iv) != 1 || iv < 0 || (uint64_t)iv > CHK_WID_SEQ_MASK)
+    if (!FS_LIT(&p, ",\"s\":") || !fs_uint_j(&p, &iv) || iv < 0 || (uint64_t)iv > CHK_WID_SEQ_MASK)
         return 0;
     op->seq = (uint64_t)iv;
     if (!FS_LIT(&p, ",\"wl\":") || !fs_str_or_null(&p, &sv, &sl)) return 0;
-    if (!FS_LIT(&p, ",\"wi\":") || fs_int(&p, &iv) != 1) return 0;
+    if (!FS_LIT(&p, ",\"wi\":") || fs_int(&p, &iv) != 1) return 0; /* -1: no workload */
     op->wl = (int)iv;
     if (!FS_LIT(&p, ",\"f\":") || !fs_str_or_null(&p, &sv, &sl)) return 0;
-    if (!FS_LIT(&p, ",\"intended_ns\":") || fs_int(&p, &op->intended_ns) != 1) return 0;
-    if (!FS_LIT(&p, ",\"invoke_ns\":") || fs_int(&p, &op->invoke_ns) != 1) return 0;
-    if (!FS_LIT(&p, ",\"complete_ns\":") || fs_int(&p, &op->complete_ns) != 1) return 0;
-    if (!FS_LIT(&p, ",\"mono_ns\":") || fs_int(&p, &iv) != 1) return 0;
+    if (!FS_LIT(&p, ",\"intended_ns\":") || !fs_uint_j(&p, &op->intended_ns)) return 0;
+    if (!FS_LIT(&p, ",\"invoke_ns\":") || !fs_uint_j(&p, &op->invoke_ns)) return 0;
+    if (!FS_LIT(&p, ",\"complete_ns\":") || !fs_uint_j(&p, &op->complete_ns)) return 0;
+    if (!FS_LIT(&p, ",\"mono_ns\":") || !fs_uint_j(&p, &iv)) return 0;
     if (!FS_LIT(&p, ",\"outcome\":\"") || (op->outcome = fs_outcome_q(&p)) < 0) return 0;
     if (!FS_LIT(&p, ",\"err\":")) return 0;
     int r = fs_str_or_null(&p, &sv, &sl);
@@ -868,7 +908,7 @@ int chk_scan_op_journal(const char *line, size_t len, chk_scan_op *op)
         op->has_err = 1;
         op->throttled = chk_is_throttle_name(sv, sl);
     }
-    if (!FS_LIT(&p, ",\"attempts\":") || fs_int(&p, &iv) != 1) return 0;
+    if (!FS_LIT(&p, ",\"attempts\":") || !fs_uint_j(&p, &iv)) return 0;
     op->attempts = (int)iv;
     if (!FS_LIT(&p, ",\"wcu\":") || fs_num(&p, &op->wcu) != 1) return 0;
     if (!FS_LIT(&p, ",\"rcu\":") || fs_num(&p, &op->rcu) != 1) return 0;
@@ -879,11 +919,15 @@ int chk_scan_op_journal(const char *line, size_t len, chk_scan_op *op)
             if (op_push_write(op)) return 0;
             chk_scan_write *w = &op->writes[op->nwrites - 1];
             if (!FS_LIT(&p, "{\"k\":") || fs_str(&p, &w->k, &w->klen) != 1) return 0;
-            if (!FS_LIT(&p, ",\"wid\":") || fs_str(&p, &sv, &sl) != 1 ||
-                chk_parse_wid(sv, sl, &w->wid))
+            /* "worker.seq" read in place, with chk_parse_wid's limits; anything else (a
+             * sign, escapes, a number too long) goes to the member-by-member path. */
+            if (!FS_LIT(&p, ",\"wid\":\"") || !fs_uint_j(&p, &iv) || iv < 0 ||
+                iv > CHK_WID_MAX_WORKER || !FS_LIT(&p, ".") || !fs_uint_j(&p, &iv2) ||
+                (uint64_t)iv2 > CHK_WID_SEQ_MASK || !FS_LIT(&p, "\""))
                 return 0;
+            w->wid = CHK_WID(iv, iv2);
             if (!FS_LIT(&p, ",\"op\":\"") || (w->kind = fs_wkind_q(&p)) < 0) return 0;
-            if (FS_LIT(&p, ",\"ver\":") && fs_int(&p, &w->ver) != 1) return 0;
+            if (FS_LIT(&p, ",\"ver\":") && !fs_uint_j(&p, &w->ver)) return 0;
             if (FS_LIT(&p, ",\"delta\":") && fs_int(&p, &w->delta) != 1) return 0;
             if (FS_LIT(&p, ",\"st\":\"") && (w->status = fs_outcome_q(&p)) < 0) return 0;
             if (!FS_LIT(&p, "}")) return 0;

@@ -152,6 +152,11 @@ static const char *const JOURNAL_LINES[] = {
     "\"invoke_ns\":6,\"complete_ns\":7,\"mono_ns\":1,\"outcome\":\"fail\","
     "\"err\":\"ConditionalCheckFailedException\",\"attempts\":1,\"wcu\":0,\"rcu\":0,"
     "\"writes\":[]}",
+    /* a write id with leading zeros, read as its value */
+    "{\"type\":\"op\",\"w\":7,\"s\":2,\"wl\":\"register\",\"wi\":0,\"f\":\"update\","
+    "\"intended_ns\":1,\"invoke_ns\":2,\"complete_ns\":3,\"mono_ns\":1,\"outcome\":\"ok\","
+    "\"err\":null,\"attempts\":1,\"wcu\":1,\"rcu\":0,\"writes\":[{\"k\":\"r/7/1\","
+    "\"wid\":\"007.00000002\",\"op\":\"update\",\"ver\":3}]}",
     /* put, append, delete */
     "{\"type\":\"op\",\"w\":1,\"s\":2,\"wl\":\"list\",\"wi\":0,\"f\":\"append\",\"intended_ns\":1,"
     "\"invoke_ns\":2,\"complete_ns\":3,\"mono_ns\":1,\"outcome\":\"ok\",\"err\":null,"
@@ -183,6 +188,19 @@ static const char *const OTHER_SHAPES[] = {
     "\"intended_ns\":1,\"invoke_ns\":2,\"complete_ns\":3,\"mono_ns\":1,\"outcome\":\"ok\","
     "\"err\":null,\"attempts\":1,\"wcu\":1,\"rcu\":0,\"resubmits\":2,\"x\":[1,{\"y\":2}],"
     "\"writes\":[{\"k\":\"r/1/1\",\"wid\":\"1.2\",\"op\":\"update\",\"ver\":3}]}",
+    /* signs where the journal writes none: read by fs_int on the other path */
+    "{\"type\":\"op\",\"w\":1,\"s\":2,\"wl\":\"register\",\"wi\":0,\"f\":\"update\","
+    "\"intended_ns\":1,\"invoke_ns\":2,\"complete_ns\":3,\"mono_ns\":-1,\"outcome\":\"ok\","
+    "\"err\":null,\"attempts\":1,\"wcu\":1,\"rcu\":0,\"writes\":[]}",
+    "{\"type\":\"op\",\"w\":1,\"s\":2,\"wl\":\"register\",\"wi\":0,\"f\":\"update\","
+    "\"intended_ns\":1,\"invoke_ns\":2,\"complete_ns\":3,\"mono_ns\":1,\"outcome\":\"ok\","
+    "\"err\":null,\"attempts\":1,\"wcu\":1,\"rcu\":0,\"writes\":[{\"k\":\"r/1/1\","
+    "\"wid\":\"1.2\",\"op\":\"update\",\"ver\":-3,\"st\":\"ok\"}]}",
+    /* a write id with more digits than an int64 holds, leading zeros */
+    "{\"type\":\"op\",\"w\":1,\"s\":2,\"wl\":\"register\",\"wi\":0,\"f\":\"update\","
+    "\"intended_ns\":1,\"invoke_ns\":2,\"complete_ns\":3,\"mono_ns\":1,\"outcome\":\"ok\","
+    "\"err\":null,\"attempts\":1,\"wcu\":1,\"rcu\":0,\"writes\":[{\"k\":\"r/1/1\","
+    "\"wid\":\"00000000000000000001.2\",\"op\":\"update\",\"ver\":3}]}",
     /* txn false, a capacity in exponent form */
     "{\"type\":\"op\",\"w\":1,\"s\":2,\"wl\":\"register\",\"wi\":0,\"f\":\"update\","
     "\"intended_ns\":1,\"invoke_ns\":2,\"complete_ns\":3,\"mono_ns\":1,\"outcome\":\"ok\","
