@@ -104,6 +104,9 @@ struct ddb_client {
     char curl_err[CURL_ERROR_SIZE];
     /* Response of the attempt in flight. */
     ddb_buf resp;
+    /* Header lines of the attempt in flight, NUL-separated, reused across requests so
+     * that building the header list costs no allocation per request. */
+    ddb_buf hdr;
     char resp_crc[32];
     char resp_errtype[128];
 };
@@ -186,6 +189,7 @@ ddb_client *ddb_client_new(const ddb_config *cfg)
                                      : bc_mix64((uint64_t)bc_now_ns() ^ (uint64_t)(uintptr_t)c);
     pcg32_seed(&c->rng, seed, (uint64_t)(uintptr_t)c | 1u);
     ddb_buf_init(&c->resp);
+    ddb_buf_init(&c->hdr);
     c->curl = curl_easy_init();
     if (!c->curl) {
         free(c);
@@ -242,6 +246,9 @@ void ddb_client_free(ddb_client *c)
     curl_easy_cleanup(c->curl);
     curl_slist_free_all(c->connect_to);
     ddb_buf_free(&c->resp);
+    /* The header lines hold the session token: wipe them as well. */
+    if (c->hdr.data) memset(c->hdr.data, 0, c->hdr.cap);
+    ddb_buf_free(&c->hdr);
     /* The struct holds the secret and the derived key: wipe before freeing. */
     memset(&c->cfg.creds, 0, sizeof(c->cfg.creds));
     memset(&c->keys, 0, sizeof(c->keys));
@@ -265,17 +272,18 @@ typedef struct attempt_out {
     char err_message[512];
 } attempt_out;
 
-static int header_line(struct curl_slist **list, const char *name, const char *value)
+/* The most header lines one attempt sends: Host, X-Amz-Date, X-Amz-Target, Content-Type,
+ * X-Amz-Security-Token, Authorization, Expect. */
+#define DDB_MAX_HEADER_LINES 7
+
+/* Appends "name: value" and its NUL to c->hdr and records where it starts. */
+static void header_line(ddb_client *c, size_t *off, size_t *n, const char *name, const char *value)
 {
-    size_t n = strlen(name) + strlen(value) + 3;
-    char *line = malloc(n);
-    if (!line) return -1;
-    snprintf(line, n, "%s: %s", name, value);
-    struct curl_slist *l = curl_slist_append(*list, line);
-    free(line);
-    if (!l) return -1;
-    *list = l;
-    return 0;
+    off[(*n)++] = c->hdr.len;
+    ddb_buf_puts(&c->hdr, name);
+    ddb_buf_append(&c->hdr, ": ", value[0] ? 2 : 1); /* "Name:" alone removes a header */
+    ddb_buf_puts(&c->hdr, value);
+    ddb_buf_putc(&c->hdr, '\0');
 }
 
 static void strip_type(const char *type, char *out, size_t outlen)
@@ -349,22 +357,35 @@ static void perform_attempt(ddb_client *c, const char *operation, const char *bo
         .normalize_path = 1,
     };
     char *authz = NULL;
-    struct curl_slist *list = NULL;
+    /* The header list lives on this stack frame: curl reads it only inside
+     * curl_easy_perform and the option is cleared right after. Its strings live in
+     * c->hdr, so a request allocates nothing for its headers once the buffer has grown. */
+    struct curl_slist nodes[DDB_MAX_HEADER_LINES];
+    size_t off[DDB_MAX_HEADER_LINES], nl = 0;
     int hrc = ddb_sigv4_authorization(&in, &c->keys, &authz);
-    for (size_t i = 0; hrc == 0 && i < nh; i++)
-        hrc = header_line(&list, hs[i].name, hs[i].value);
-    if (hrc == 0) hrc = header_line(&list, "Authorization", authz);
-    /* No "Expect: 100-continue" round trip for large bodies. */
-    if (hrc == 0) hrc = header_line(&list, "Expect", "");
+    if (hrc == 0) {
+        c->hdr.len = 0;
+        c->hdr.oom = 0;
+        for (size_t i = 0; i < nh; i++)
+            header_line(c, off, &nl, hs[i].name, hs[i].value);
+        header_line(c, off, &nl, "Authorization", authz);
+        /* No "Expect: 100-continue" round trip for large bodies. */
+        header_line(c, off, &nl, "Expect", "");
+        if (c->hdr.oom) hrc = -1;
+    }
     free(authz);
     rec->send_ns = bc_now_ns();
     if (hrc != 0) {
-        curl_slist_free_all(list);
         rec->recv_ns = rec->send_ns;
         ao->err = DDB_ERR_CONFIG;
         snprintf(ao->err_message, sizeof(ao->err_message), "could not sign the request");
         return;
     }
+    for (size_t i = 0; i < nl; i++) {
+        nodes[i].data = c->hdr.data + off[i];
+        nodes[i].next = i + 1 < nl ? &nodes[i + 1] : NULL;
+    }
+    struct curl_slist *list = nodes;
     c->resp.len = 0;
     if (c->resp.data) c->resp.data[0] = '\0';
     c->resp.oom = 0;
@@ -380,7 +401,6 @@ static void perform_attempt(ddb_client *c, const char *operation, const char *bo
     CURLcode cc = curl_easy_perform(h);
     rec->recv_ns = bc_now_ns();
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-    curl_slist_free_all(list);
 
     if (cc != CURLE_OK) {
         long request_size = 0;
