@@ -109,6 +109,12 @@ static int canonical_path(ddb_buf *b, const char *path, int normalize)
         uri_encode(b, path, strlen(path), 1);
         return 0;
     }
+    if (path[0] == '/' && path[1] == '\0') {
+        /* The root, which every DynamoDB request signs: already canonical, and common
+         * enough that the segment arrays below are worth skipping. */
+        ddb_buf_putc(b, '/');
+        return 0;
+    }
     size_t n = strlen(path);
     /* Segments as (start, len) pairs; at most n/1 + 1 of them. */
     size_t *seg_start = malloc((n + 1) * sizeof(size_t));
