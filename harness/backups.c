@@ -303,6 +303,8 @@ static void *scheduler_thread(void *arg)
                 launched[i] = 1;
                 bk_launch(ctx, i);
                 pending--;
+                if (b->plan->trigger == SC_AT_TIME)
+                    atomic_fetch_add(&ctx->timed_backups_launched, 1);
             }
         }
         if (now >= ctx->end_mono) break;

@@ -79,8 +79,9 @@ typedef struct run_ctx {
     _Atomic int interrupted; /* SIGINT/SIGTERM seen: waits end early too */
     _Atomic int phase;
     _Atomic int backups_requested, backups_settled;
-    _Atomic int source_deleted; /* a delete-source fault removed the table */
-    _Atomic int ready;          /* workers whose setup finished */
+    _Atomic int timed_backups_launched; /* at_s backups the scheduler has requested */
+    _Atomic int source_deleted;         /* a delete-source fault removed the table */
+    _Atomic int ready;                  /* workers whose setup finished */
 
     int64_t start_ns, start_mono, end_mono; /* workload start/end */
     int64_t run_start_mono;
