@@ -272,8 +272,9 @@ int rep_compare_main(int argc, char **argv)
             regressions++;
         } else if (!strcmp(base->verdict, "pass") && strcmp(s->verdict, "pass")) {
             /* Inconclusive proves nothing: a check that used to hold is no longer shown. */
-            fprintf(out, "%sREGRESSION %s: verdict pass -> %s (no longer proves what the "
-                         "baseline did)\n",
+            fprintf(out,
+                    "%sREGRESSION %s: verdict pass -> %s (no longer proves what the "
+                    "baseline did)\n",
                     md ? "- " : "", s->path, s->verdict);
             regressions++;
         }
