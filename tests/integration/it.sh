@@ -409,8 +409,10 @@ if "\r" not in raw:
     bad.append("no line was rewritten in place")
 if not any(ph == "workload" and int(rate) > 0 for ph, rate, _ in drawn):
     bad.append("no workload progress with a positive ops/s")
-if not any(ph == "restores" and b == "1" for ph, _, b in drawn):
-    bad.append("no restores progress with backups 1/1")
+# The count of backups done must reach 1/1 on some progress line. (Which phase draws it
+# depends on timing: a restore that takes less than one refresh is never drawn.)
+if not any(b == "1" for _, _, b in drawn):
+    bad.append("no progress line with backups 1/1")
 for l in shown:
     if "ops/s" in l and "backcheck:" in l:
         bad.append("a log line shares a line with the progress line: " + repr(l))
