@@ -19,7 +19,7 @@ void ddb_buf_free(ddb_buf *b)
     ddb_buf_init(b);
 }
 
-static int buf_reserve(ddb_buf *b, size_t extra)
+int ddb_buf_reserve(ddb_buf *b, size_t extra)
 {
     if (b->oom) return -1;
     if (b->len + extra + 1 <= b->cap) return 0;
@@ -38,7 +38,7 @@ static int buf_reserve(ddb_buf *b, size_t extra)
 
 void ddb_buf_append(ddb_buf *b, const void *data, size_t len)
 {
-    if (buf_reserve(b, len) != 0) return;
+    if (ddb_buf_reserve(b, len) != 0) return;
     if (len) memcpy(b->data + b->len, data, len);
     b->len += len;
     b->data[b->len] = '\0';
@@ -60,7 +60,7 @@ void ddb_buf_printf(ddb_buf *b, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0 || buf_reserve(b, (size_t)n) != 0) return;
+    if (n < 0 || ddb_buf_reserve(b, (size_t)n) != 0) return;
     va_start(ap, fmt);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);

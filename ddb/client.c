@@ -107,6 +107,11 @@ struct ddb_client {
     /* Header lines of the attempt in flight, NUL-separated, reused across requests so
      * that building the header list costs no allocation per request. */
     ddb_buf hdr;
+    /* The request body, reused across requests. */
+    ddb_buf req;
+    /* X-Amz-Date of date_s. */
+    int64_t date_s;
+    char amz_date[32];
     char resp_crc[32];
     char resp_errtype[128];
 };
@@ -190,6 +195,7 @@ ddb_client *ddb_client_new(const ddb_config *cfg)
     pcg32_seed(&c->rng, seed, (uint64_t)(uintptr_t)c | 1u);
     ddb_buf_init(&c->resp);
     ddb_buf_init(&c->hdr);
+    ddb_buf_init(&c->req);
     c->curl = curl_easy_init();
     if (!c->curl) {
         free(c);
@@ -249,9 +255,10 @@ void ddb_client_free(ddb_client *c)
     /* The header lines hold the session token: wipe them as well. */
     if (c->hdr.data) memset(c->hdr.data, 0, c->hdr.cap);
     ddb_buf_free(&c->hdr);
+    ddb_buf_free(&c->req);
     /* The struct holds the secret and the derived key: wipe before freeing. */
     memset(&c->cfg.creds, 0, sizeof(c->cfg.creds));
-    memset(&c->keys, 0, sizeof(c->keys));
+    ddb_sigv4_keycache_clear(&c->keys);
     free(c);
 }
 
@@ -329,8 +336,13 @@ static void perform_attempt(ddb_client *c, const char *operation, const char *bo
                             ddb_attempt *rec, attempt_out *ao)
 {
     memset(ao, 0, sizeof(*ao));
-    char amz_date[32], target[128];
-    bc_fmt_compact(bc_now_ns(), amz_date, sizeof(amz_date));
+    char target[128];
+    int64_t now_s = bc_now_ns() / BC_NS_PER_S;
+    if (now_s != c->date_s) { /* formatted once a second */
+        bc_fmt_compact(now_s * BC_NS_PER_S, c->amz_date, sizeof(c->amz_date));
+        c->date_s = now_s;
+    }
+    const char *amz_date = c->amz_date;
     snprintf(target, sizeof(target), "%s%s", DDB_TARGET_PREFIX, operation);
     const ddb_creds *cr = &c->cfg.creds;
     ddb_header hs[5] = {
@@ -506,6 +518,46 @@ static void sum_capacity(const char *operation, const cJSON *body, double *wcu, 
     }
 }
 
+#define RCC_MEMBER "\"ReturnConsumedCapacity\":\"TOTAL\""
+
+/* Prints the request into c->req (kept across calls, so a request allocates nothing once
+ * it has grown), adding ReturnConsumedCapacity=TOTAL where the operation takes it and
+ * the caller did not set it: spliced in before the closing brace rather than added to a
+ * copy of the request tree. */
+static int build_body(ddb_client *c, const char *operation, const cJSON *request)
+{
+    int add_rcc = ddb_op_accepts_consumed_capacity(operation) &&
+                  !cJSON_GetObjectItemCaseSensitive(request, "ReturnConsumedCapacity");
+    ddb_buf *b = &c->req;
+    b->len = 0;
+    b->oom = 0;
+    if (!request) {
+        ddb_buf_puts(b, add_rcc ? "{" RCC_MEMBER "}" : "{}");
+        return b->oom ? -1 : 0;
+    }
+    if (add_rcc && !cJSON_IsObject(request)) return -1;
+    /* cJSON_PrintPreallocated wants a few bytes more than the text; grow until it fits. */
+    size_t room = b->cap > 4096 ? b->cap - 1 : 4096; /* what c->req already has */
+    for (;;) {
+        ddb_buf_reserve(b, room);
+        if (b->oom) return -1;
+        if (cJSON_PrintPreallocated((cJSON *)request, b->data, (int)(b->cap - sizeof(RCC_MEMBER)),
+                                    0))
+            break;
+        if (room > (size_t)1 << 30) return -1;
+        room *= 2;
+    }
+    b->len = strlen(b->data);
+    if (add_rcc) {
+        /* b->data is "{...}": insert before the final '}' (with a comma unless empty). */
+        b->len--;
+        if (b->len > 1) b->data[b->len++] = ',';
+        memcpy(b->data + b->len, RCC_MEMBER "}", sizeof(RCC_MEMBER "}"));
+        b->len += sizeof(RCC_MEMBER "}") - 1;
+    }
+    return 0;
+}
+
 ddb_err ddb_call(ddb_client *c, const char *operation, const cJSON *request, ddb_result *out)
 {
     memset(out, 0, sizeof(*out));
@@ -523,27 +575,16 @@ ddb_err ddb_call(ddb_client *c, const char *operation, const cJSON *request, ddb
         return out->err;
     }
     /* The body: the request, plus ReturnConsumedCapacity=TOTAL where it applies. */
-    char *body = NULL;
-    if (request && ddb_op_accepts_consumed_capacity(operation) &&
-        !cJSON_GetObjectItemCaseSensitive(request, "ReturnConsumedCapacity")) {
-        cJSON *dup = cJSON_Duplicate(request, 1);
-        if (dup && cJSON_AddStringToObject(dup, "ReturnConsumedCapacity", "TOTAL"))
-            body = cJSON_PrintUnformatted(dup);
-        cJSON_Delete(dup);
-    } else if (request) {
-        body = cJSON_PrintUnformatted(request);
-    } else if (ddb_op_accepts_consumed_capacity(operation)) {
-        body = strdup("{\"ReturnConsumedCapacity\":\"TOTAL\"}");
-    } else {
-        body = strdup("{}");
-    }
-    if (!body) {
+    if (build_body(c, operation, request) != 0) {
         out->err = DDB_ERR_CONFIG;
         out->outcome = DDB_OUTCOME_FAIL;
-        snprintf(out->err_message, sizeof(out->err_message), "out of memory building request");
+        snprintf(out->err_message, sizeof(out->err_message),
+                 "cannot build the %s request body (not a JSON object, or out of memory)",
+                 operation);
         return out->err;
     }
-    size_t body_len = strlen(body);
+    const char *body = c->req.data;
+    size_t body_len = c->req.len;
 
     int any_info = 0;
     attempt_out ao;
@@ -562,7 +603,6 @@ ddb_err ddb_call(ddb_client *c, const char *operation, const cJSON *request, ddb
         rec->backoff_ns = (int64_t)(pcg32_double(&c->rng) * (double)bound);
         bc_sleep_ns(rec->backoff_ns);
     }
-    free(body);
 
     out->err = ao.err;
     out->http_status = ao.http_status;

@@ -15,6 +15,8 @@ typedef struct ddb_buf {
 
 void ddb_buf_init(ddb_buf *b);
 void ddb_buf_free(ddb_buf *b);
+/* Room for extra more bytes and a NUL; -1 (and oom set) if it cannot grow. */
+int ddb_buf_reserve(ddb_buf *b, size_t extra);
 void ddb_buf_append(ddb_buf *b, const void *data, size_t len);
 void ddb_buf_puts(ddb_buf *b, const char *s);
 void ddb_buf_putc(ddb_buf *b, char c);

@@ -15,10 +15,13 @@
 #include "ddb/sigv4.h"
 #include "ddb/internal.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,10 +42,35 @@ static void to_hex(const unsigned char *in, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
+/* SHA-256 and HMAC, fetched from the provider once: SHA256() and HMAC() fetch them by
+ * name on every call, a lookup under a lock that cost more than hashing a request. The
+ * fetched objects are shared by all threads (OpenSSL allows it) and live until exit. */
+static EVP_MD *g_sha256;
+static EVP_MAC *g_hmac;
+static pthread_once_t g_fetch_once = PTHREAD_ONCE_INIT;
+
+static void fetch_algorithms(void)
+{
+    g_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    g_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
+static const EVP_MD *sha256_md(void)
+{
+    pthread_once(&g_fetch_once, fetch_algorithms);
+    return g_sha256 ? g_sha256 : EVP_sha256();
+}
+
+static void sha256(const void *data, size_t len, unsigned char md[SHA256_DIGEST_LENGTH])
+{
+    if (!EVP_Digest(data ? data : "", len, md, NULL, sha256_md(), NULL))
+        SHA256((const unsigned char *)(data ? data : ""), len, md);
+}
+
 void ddb_sha256_hex(const void *data, size_t len, char out[65])
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)(data ? data : ""), len, md);
+    sha256(data, len, md);
     to_hex(md, sizeof(md), out);
 }
 
@@ -348,54 +376,49 @@ static int input_ok(const ddb_sigv4_input *in)
            (in->body || in->body_len == 0);
 }
 
-static int signed_list_of(const ddb_sigv4_input *in, char **out)
+/* The canonical request into creq and the signed-header list into signed_list: one
+ * pass, which both the signature and the Authorization header use. */
+static int canonical_request_into(const ddb_sigv4_input *in, ddb_buf *creq, ddb_buf *signed_list)
 {
-    ddb_buf h, s;
-    ddb_buf_init(&h);
-    ddb_buf_init(&s);
-    int rc = canonical_headers(in, &h, &s);
-    ddb_buf_free(&h);
-    if (rc != 0) {
-        ddb_buf_free(&s);
-        return -1;
+    if (!input_ok(in)) return -1;
+    ddb_buf hdrs;
+    ddb_buf_init(&hdrs);
+    int rc = 0;
+    ddb_buf_puts(creq, in->method);
+    ddb_buf_putc(creq, '\n');
+    if (canonical_path(creq, in->path, in->normalize_path) != 0) rc = -1;
+    ddb_buf_putc(creq, '\n');
+    if (rc == 0 && canonical_query(creq, in->query) != 0) rc = -1;
+    ddb_buf_putc(creq, '\n');
+    if (rc == 0 && canonical_headers(in, &hdrs, signed_list) != 0) rc = -1;
+    if (rc == 0) {
+        ddb_buf_append(creq, hdrs.data ? hdrs.data : "", hdrs.len);
+        ddb_buf_putc(creq, '\n');
+        ddb_buf_append(creq, signed_list->data ? signed_list->data : "", signed_list->len);
+        ddb_buf_putc(creq, '\n');
+        /* S3-style callers state the payload hash in x-amz-content-sha256; everyone
+         * else (DynamoDB included) hashes the body. */
+        const char *declared = find_header(in, "x-amz-content-sha256");
+        if (declared) {
+            ddb_buf_puts(creq, declared);
+        } else {
+            char hex[65];
+            ddb_sha256_hex(in->body, in->body_len, hex);
+            ddb_buf_append(creq, hex, 64);
+        }
     }
-    *out = ddb_buf_take(&s);
-    return *out ? 0 : -1;
+    ddb_buf_free(&hdrs);
+    if (creq->oom || signed_list->oom) rc = -1;
+    return rc;
 }
 
 int ddb_sigv4_canonical_request(const ddb_sigv4_input *in, char **out)
 {
     *out = NULL;
-    if (!input_ok(in)) return -1;
-    ddb_buf b, hdrs, signed_list;
+    ddb_buf b, signed_list;
     ddb_buf_init(&b);
-    ddb_buf_init(&hdrs);
     ddb_buf_init(&signed_list);
-    int rc = 0;
-    ddb_buf_puts(&b, in->method);
-    ddb_buf_putc(&b, '\n');
-    if (canonical_path(&b, in->path, in->normalize_path) != 0) rc = -1;
-    ddb_buf_putc(&b, '\n');
-    if (rc == 0 && canonical_query(&b, in->query) != 0) rc = -1;
-    ddb_buf_putc(&b, '\n');
-    if (rc == 0 && canonical_headers(in, &hdrs, &signed_list) != 0) rc = -1;
-    if (rc == 0) {
-        if (hdrs.data) ddb_buf_puts(&b, hdrs.data);
-        ddb_buf_putc(&b, '\n');
-        ddb_buf_puts(&b, signed_list.data ? signed_list.data : "");
-        ddb_buf_putc(&b, '\n');
-        /* S3-style callers state the payload hash in x-amz-content-sha256; everyone
-         * else (DynamoDB included) hashes the body. */
-        const char *declared = find_header(in, "x-amz-content-sha256");
-        if (declared) {
-            ddb_buf_puts(&b, declared);
-        } else {
-            char hex[65];
-            ddb_sha256_hex(in->body, in->body_len, hex);
-            ddb_buf_puts(&b, hex);
-        }
-    }
-    ddb_buf_free(&hdrs);
+    int rc = canonical_request_into(in, &b, &signed_list);
     ddb_buf_free(&signed_list);
     if (rc != 0) {
         ddb_buf_free(&b);
@@ -411,26 +434,86 @@ static int scope_ok(const ddb_sigv4_input *in)
            in->service && *in->service && strlen(in->region) < 64 && strlen(in->service) < 64;
 }
 
+/* "<date>/<region>/<service>/aws4_request" */
+static void put_scope(ddb_buf *b, const ddb_sigv4_input *in)
+{
+    ddb_buf_append(b, in->amz_date, 8);
+    ddb_buf_putc(b, '/');
+    ddb_buf_puts(b, in->region);
+    ddb_buf_putc(b, '/');
+    ddb_buf_puts(b, in->service);
+    ddb_buf_putc(b, '/');
+    ddb_buf_puts(b, SIGV4_TERMINATOR);
+}
+
+static void string_to_sign_into(const ddb_sigv4_input *in, const char *creq, size_t creq_len,
+                                ddb_buf *b)
+{
+    char hex[65];
+    ddb_sha256_hex(creq, creq_len, hex);
+    ddb_buf_puts(b, DDB_SIGV4_ALGORITHM);
+    ddb_buf_putc(b, '\n');
+    ddb_buf_puts(b, in->amz_date);
+    ddb_buf_putc(b, '\n');
+    put_scope(b, in);
+    ddb_buf_putc(b, '\n');
+    ddb_buf_append(b, hex, 64);
+}
+
 int ddb_sigv4_string_to_sign(const ddb_sigv4_input *in, const char *canonical_request, char **out)
 {
     *out = NULL;
     if (!in || !canonical_request || !scope_ok(in)) return -1;
-    char hex[65];
-    ddb_sha256_hex(canonical_request, strlen(canonical_request), hex);
     ddb_buf b;
     ddb_buf_init(&b);
-    ddb_buf_printf(&b, "%s\n%s\n%.8s/%s/%s/%s\n%s", DDB_SIGV4_ALGORITHM, in->amz_date, in->amz_date,
-                   in->region, in->service, SIGV4_TERMINATOR, hex);
+    string_to_sign_into(in, canonical_request, strlen(canonical_request), &b);
     *out = ddb_buf_take(&b);
     return *out ? 0 : -1;
+}
+
+/* A new HMAC-SHA256 context keyed with key (NULL on failure). */
+static EVP_MAC_CTX *hmac_new(const void *key, size_t keylen)
+{
+    pthread_once(&g_fetch_once, fetch_algorithms);
+    if (!g_hmac) return NULL;
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(g_hmac);
+    if (!ctx) return NULL;
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+        OSSL_PARAM_construct_end(),
+    };
+    if (!EVP_MAC_init(ctx, key, keylen, params)) {
+        EVP_MAC_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+/* HMAC of msg with the context's key; the context is re-initialised first, so a keyed
+ * context signs any number of messages. */
+static int hmac_run(EVP_MAC_CTX *ctx, int reinit, const void *msg, size_t msglen,
+                    unsigned char out[32])
+{
+    size_t outlen = 0;
+    if (reinit && !EVP_MAC_init(ctx, NULL, 0, NULL)) return -1;
+    if (!EVP_MAC_update(ctx, msg, msglen) || !EVP_MAC_final(ctx, out, &outlen, 32) || outlen != 32)
+        return -1;
+    return 0;
 }
 
 static int hmac_sha256(const void *key, size_t keylen, const void *msg, size_t msglen,
                        unsigned char out[32])
 {
-    unsigned int outlen = 32;
-    if (!HMAC(EVP_sha256(), key, (int)keylen, msg, msglen, out, &outlen) || outlen != 32) return -1;
-    return 0;
+    EVP_MAC_CTX *ctx = hmac_new(key, keylen);
+    if (!ctx) {
+        unsigned int len = 32;
+        if (!HMAC(EVP_sha256(), key, (int)keylen, msg, msglen, out, &len) || len != 32) return -1;
+        return 0;
+    }
+    int rc = hmac_run(ctx, 0, msg, msglen, out);
+    EVP_MAC_CTX_free(ctx);
+    return rc;
 }
 
 /* kSigning = HMAC(HMAC(HMAC(HMAC("AWS4"+secret, date), region), service), "aws4_request") */
@@ -455,50 +538,73 @@ static int derive_key(const char *secret, const char *date, const char *region, 
     return rc;
 }
 
-static int signing_key(const ddb_sigv4_input *in, ddb_sigv4_keycache *cache, unsigned char key[32])
+void ddb_sigv4_keycache_clear(ddb_sigv4_keycache *cache)
+{
+    if (!cache) return;
+    EVP_MAC_CTX_free(cache->mac);
+    OPENSSL_cleanse(cache, sizeof(*cache));
+}
+
+/* Signs sts with the day's signing key: from the cache's keyed HMAC context when the
+ * date, region, service and secret match, else derived (and cached when there is one). */
+static int sign_sts(const ddb_sigv4_input *in, ddb_sigv4_keycache *cache, const char *sts,
+                    size_t sts_len, unsigned char sig[32])
 {
     char date[9];
     memcpy(date, in->amz_date, 8);
     date[8] = '\0';
     unsigned char fp[32];
     if (cache) {
-        SHA256((const unsigned char *)in->secret_access_key, strlen(in->secret_access_key), fp);
-        if (cache->valid && strcmp(cache->date, date) == 0 &&
+        sha256(in->secret_access_key, strlen(in->secret_access_key), fp);
+        if (cache->valid && cache->mac && strcmp(cache->date, date) == 0 &&
             strcmp(cache->region, in->region) == 0 && strcmp(cache->service, in->service) == 0 &&
-            CRYPTO_memcmp(cache->secret_fingerprint, fp, 32) == 0) {
-            memcpy(key, cache->key, 32);
-            return 0;
-        }
+            CRYPTO_memcmp(cache->secret_fingerprint, fp, 32) == 0)
+            return hmac_run(cache->mac, 1, sts, sts_len, sig);
     }
+    unsigned char key[32];
     if (derive_key(in->secret_access_key, date, in->region, in->service, key) != 0) return -1;
-    if (cache) {
+    int rc = hmac_sha256(key, 32, sts, sts_len, sig);
+    if (rc == 0 && cache) {
+        ddb_sigv4_keycache_clear(cache);
+        cache->mac = hmac_new(key, 32);
         memcpy(cache->date, date, sizeof(cache->date));
         snprintf(cache->region, sizeof(cache->region), "%s", in->region);
         snprintf(cache->service, sizeof(cache->service), "%s", in->service);
         memcpy(cache->secret_fingerprint, fp, 32);
-        memcpy(cache->key, key, 32);
-        cache->valid = 1;
+        cache->valid = cache->mac != NULL;
     }
+    OPENSSL_cleanse(key, sizeof(key));
+    return rc;
+}
+
+/* The hex signature, and the signed-header list when signed_list is not NULL. */
+static int signature_into(const ddb_sigv4_input *in, ddb_sigv4_keycache *cache, char out[65],
+                          ddb_buf *signed_list)
+{
+    out[0] = '\0';
+    if (!input_ok(in) || !scope_ok(in) || !in->secret_access_key) return -1;
+    ddb_buf creq, sts, list;
+    ddb_buf_init(&creq);
+    ddb_buf_init(&sts);
+    ddb_buf_init(&list);
+    int rc = canonical_request_into(in, &creq, signed_list ? signed_list : &list);
+    if (rc == 0) {
+        string_to_sign_into(in, creq.data, creq.len, &sts);
+        rc = sts.oom ? -1 : 0;
+    }
+    unsigned char sig[32];
+    if (rc == 0) rc = sign_sts(in, cache, sts.data, sts.len, sig);
+    ddb_buf_free(&creq);
+    ddb_buf_free(&sts);
+    ddb_buf_free(&list);
+    if (rc != 0) return -1;
+    to_hex(sig, 32, out);
     return 0;
 }
 
 int ddb_sigv4_signature(const ddb_sigv4_input *in, ddb_sigv4_keycache *cache, char out[65])
 {
-    out[0] = '\0';
-    if (!input_ok(in) || !scope_ok(in) || !in->secret_access_key) return -1;
-    char *creq = NULL, *sts = NULL;
-    if (ddb_sigv4_canonical_request(in, &creq) != 0) return -1;
-    int rc = ddb_sigv4_string_to_sign(in, creq, &sts);
-    free(creq);
-    if (rc != 0) return -1;
-    unsigned char key[32], sig[32];
-    rc = signing_key(in, cache, key);
-    if (rc == 0) rc = hmac_sha256(key, 32, sts, strlen(sts), sig);
-    OPENSSL_cleanse(key, sizeof(key));
-    free(sts);
-    if (rc != 0) return -1;
-    to_hex(sig, 32, out);
-    return 0;
+    return signature_into(in, cache, out, NULL);
 }
 
 int ddb_sigv4_authorization(const ddb_sigv4_input *in, ddb_sigv4_keycache *cache, char **out)
@@ -506,15 +612,22 @@ int ddb_sigv4_authorization(const ddb_sigv4_input *in, ddb_sigv4_keycache *cache
     *out = NULL;
     if (!in || !in->access_key_id) return -1;
     char sig[65];
-    if (ddb_sigv4_signature(in, cache, sig) != 0) return -1;
-    char *signed_list = NULL;
-    if (signed_list_of(in, &signed_list) != 0) return -1;
-    ddb_buf b;
+    ddb_buf signed_list, b;
+    ddb_buf_init(&signed_list);
+    if (signature_into(in, cache, sig, &signed_list) != 0) {
+        ddb_buf_free(&signed_list);
+        return -1;
+    }
     ddb_buf_init(&b);
-    ddb_buf_printf(&b, "%s Credential=%s/%.8s/%s/%s/%s, SignedHeaders=%s, Signature=%s",
-                   DDB_SIGV4_ALGORITHM, in->access_key_id, in->amz_date, in->region, in->service,
-                   SIGV4_TERMINATOR, signed_list, sig);
-    free(signed_list);
+    ddb_buf_puts(&b, DDB_SIGV4_ALGORITHM " Credential=");
+    ddb_buf_puts(&b, in->access_key_id);
+    ddb_buf_putc(&b, '/');
+    put_scope(&b, in);
+    ddb_buf_puts(&b, ", SignedHeaders=");
+    ddb_buf_append(&b, signed_list.data ? signed_list.data : "", signed_list.len);
+    ddb_buf_puts(&b, ", Signature=");
+    ddb_buf_append(&b, sig, 64);
+    ddb_buf_free(&signed_list);
     *out = ddb_buf_take(&b);
     return *out ? 0 : -1;
 }

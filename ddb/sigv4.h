@@ -5,7 +5,9 @@
  * Spec: "Signature Version 4 signing process" (AWS General Reference); validated by
  * the AWS SigV4 test suite under tests/fixtures/sigv4. The signing key (the HMAC chain
  * over date/region/service) is derived once per (secret, date, region, service) and
- * cached in a ddb_sigv4_keycache owned by the caller (one per thread or per client).
+ * cached in a ddb_sigv4_keycache owned by the caller (one per thread or per client), as
+ * an HMAC context keyed with it, so that signing a request costs one HMAC and two
+ * SHA-256 digests. A cache starts zeroed and is released with ddb_sigv4_keycache_clear.
  */
 #ifndef BC_DDB_SIGV4_H
 #define BC_DDB_SIGV4_H
@@ -40,14 +42,17 @@ typedef struct ddb_sigv4_input {
     const char *signed_headers;
 } ddb_sigv4_input;
 
+struct evp_mac_ctx_st; /* OpenSSL's EVP_MAC_CTX */
 typedef struct ddb_sigv4_keycache {
     char date[9];
     char region[64];
     char service[64];
     unsigned char secret_fingerprint[32]; /* SHA-256 of the secret, never the secret */
-    unsigned char key[32];
+    struct evp_mac_ctx_st *mac;           /* HMAC-SHA256 keyed with the signing key */
     int valid;
 } ddb_sigv4_keycache;
+/* Frees the cached context and wipes the cache (which may then be reused). */
+void ddb_sigv4_keycache_clear(ddb_sigv4_keycache *cache);
 
 /* Each returns 0 on success, -1 on bad input; *out is malloc'd (caller frees). */
 int ddb_sigv4_canonical_request(const ddb_sigv4_input *in, char **out);

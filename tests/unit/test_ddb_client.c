@@ -47,7 +47,7 @@ typedef struct scripted {
 
 typedef struct seen_request {
     char target[128];
-    char body[4096];
+    char body[16384];
     int sig_valid; /* Authorization verified with our own verifier */
     char signed_headers[1024];
     int client_port; /* to observe connection reuse */
@@ -68,7 +68,7 @@ typedef struct fake_server {
 } fake_server;
 
 typedef struct conn_state {
-    char body[4096];
+    char body[16384];
     size_t len;
 } conn_state;
 
@@ -619,6 +619,56 @@ static void test_scan_all_parallel(void **state)
     server_stop(fs);
 }
 
+/* The body is the request as printed, with ReturnConsumedCapacity spliced in, whatever
+ * the size of the previous one (the client reuses its body buffer). */
+static void test_request_bodies(void **state)
+{
+    (void)state;
+    scripted s[] = {
+        {200, "{}", CRC_GOOD, 0},
+        {200, "{}", CRC_GOOD, 0},
+        {200, "{}", CRC_GOOD, 0},
+        {200, "{}", CRC_GOOD, 0},
+    };
+    fake_server *fs = server_start(s, 4);
+    ddb_config cfg = test_config(fs->port, 1);
+    ddb_client *c = ddb_client_new(&cfg);
+    char *big = malloc(10001);
+    memset(big, 'x', 10000);
+    big[10000] = '\0';
+    cJSON *reqs[4] = {cJSON_CreateObject(), cJSON_CreateObject(), cJSON_CreateObject(),
+                      cJSON_Parse("{\"TableName\":\"t\",\"ReturnConsumedCapacity\":\"NONE\"}")};
+    cJSON_AddStringToObject(reqs[1], "TableName", "t");
+    cJSON_AddStringToObject(reqs[1], "Pad", big);
+    cJSON_AddStringToObject(reqs[2], "TableName", "t");
+    const char *want[4] = {"{\"ReturnConsumedCapacity\":\"TOTAL\"}", NULL,
+                           "{\"TableName\":\"t\",\"ReturnConsumedCapacity\":\"TOTAL\"}",
+                           "{\"TableName\":\"t\",\"ReturnConsumedCapacity\":\"NONE\"}"};
+    for (int i = 0; i < 4; i++) {
+        ddb_result r;
+        assert_int_equal(ddb_call(c, "PutItem", reqs[i], &r), DDB_OK);
+        ddb_result_free(&r);
+    }
+    pthread_mutex_lock(&fs->mu);
+    assert_int_equal(fs->nseen, 4);
+    for (int i = 0; i < 4; i++) {
+        assert_true(fs->seen[i].sig_valid);
+        if (want[i]) assert_string_equal(fs->seen[i].body, want[i]);
+    }
+    cJSON *got = cJSON_Parse(fs->seen[1].body);
+    assert_non_null(got);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(got, "Pad")), big);
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(got, "ReturnConsumedCapacity")),
+                        "TOTAL");
+    cJSON_Delete(got);
+    pthread_mutex_unlock(&fs->mu);
+    for (int i = 0; i < 4; i++)
+        cJSON_Delete(reqs[i]);
+    free(big);
+    ddb_client_free(c);
+    server_stop(fs);
+}
+
 static void test_connect_to_keeps_host(void **state)
 {
     (void)state;
@@ -826,6 +876,7 @@ int main(void)
         cmocka_unit_test(test_capacity_list_and_no_rcc_for_control_plane),
         cmocka_unit_test(test_missing_credentials_is_config),
         cmocka_unit_test(test_scan_all_parallel),
+        cmocka_unit_test(test_request_bodies),
         cmocka_unit_test(test_connect_to_keeps_host),
         cmocka_unit_test(test_wait_backup_available),
     };

@@ -202,6 +202,7 @@ static int check_case(const char *name, ddb_sigv4_input *in, const char *want_cr
         if (ddb_sigv4_authorization(in, &cache, &authz) != 0) authz = NULL;
         fails += compare(name, "Authorization", authz, want_authz);
     }
+    ddb_sigv4_keycache_clear(&cache);
     free(creq);
     free(sts);
     free(authz);
@@ -562,6 +563,17 @@ static void test_keycache(void **state)
     const unsigned char *raw = (const unsigned char *)&cache;
     for (size_t i = 0; i + 10 <= sizeof(cache); i++)
         assert_false(memcmp(raw + i, "secret-two", 10) == 0);
+    /* The cached keyed context signs other messages as a fresh key does. */
+    in.body = "{\"TableName\":\"other\"}";
+    in.body_len = strlen(in.body);
+    char s4[65], fresh4[65];
+    assert_int_equal(ddb_sigv4_signature(&in, &cache, s4), 0);
+    assert_int_equal(ddb_sigv4_signature(&in, NULL, fresh4), 0);
+    assert_string_equal(s4, fresh4);
+    assert_string_not_equal(s4, s3);
+    ddb_sigv4_keycache_clear(&cache);
+    assert_false(cache.valid);
+    assert_null(cache.mac);
 }
 
 static void test_parse_rejects_garbage(void **state)
