@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,32 +117,35 @@ static int sbuf_reserve(sbuf *b, size_t more)
     return 0;
 }
 
-static void sbuf_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sbuf_printf(sbuf *b, const char *fmt, ...)
+/* Appends n bytes. */
+static void sbuf_put(sbuf *b, const char *s, size_t n)
 {
-    for (int pass = 0; pass < 2 && !b->oom; pass++) {
-        size_t room = *b->cap > b->len ? *b->cap - b->len : 0;
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(room ? *b->buf + b->len : NULL, room, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->oom = 1;
-            return;
-        }
-        if ((size_t)n < room) {
-            b->len += (size_t)n;
-            return;
-        }
-        if (sbuf_reserve(b, (size_t)n) != 0) return;
-    }
+    if (sbuf_reserve(b, n) != 0) return;
+    memcpy(*b->buf + b->len, s, n);
+    b->len += n;
+    (*b->buf)[b->len] = '\0';
+}
+
+/* Appends a string literal (no strlen at run time). */
+#define SBUF_LIT(b, lit) sbuf_put((b), "" lit, sizeof(lit) - 1)
+
+static void sbuf_i64(sbuf *b, long long v)
+{
+    char tmp[24], *p = tmp + sizeof(tmp);
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) *--p = '-';
+    sbuf_put(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 /* Appends s as a JSON string (quoted, escaped); NULL becomes null. */
 static void sbuf_str(sbuf *b, const char *s)
 {
     if (!s) {
-        sbuf_printf(b, "null");
+        SBUF_LIT(b, "null");
         return;
     }
     size_t n = strlen(s);
@@ -172,60 +174,114 @@ static void sbuf_str(sbuf *b, const char *s)
     (*b->buf)[b->len] = '\0';
 }
 
-/* Capacity units are small decimals (0.5, 1, 12.5); NaN/Inf are not JSON. */
+/* Capacity units as "%.10g" writes them; NaN/Inf are not JSON. The common values
+ * (whole and half units below 10^9) are written directly, with the same text. */
 static void sbuf_num(sbuf *b, double v)
 {
     if (!isfinite(v)) v = 0;
-    sbuf_printf(b, "%.10g", v);
+    double twice = v * 2;
+    if (v > -1e9 && v < 1e9 && twice == (double)(long long)twice) {
+        long long t = (long long)twice;
+        if (t % 2 == 0) {
+            sbuf_i64(b, t / 2);
+        } else {
+            if (t < 0 && t > -2) SBUF_LIT(b, "-"); /* -0.5 */
+            sbuf_i64(b, t / 2);
+            SBUF_LIT(b, ".5");
+        }
+        return;
+    }
+    char tmp[40];
+    int n = snprintf(tmp, sizeof(tmp), "%.10g", v);
+    if (n > 0) sbuf_put(b, tmp, (size_t)n);
+}
+
+static void sbuf_cstr(sbuf *b, const char *s)
+{
+    sbuf_put(b, s, strlen(s));
 }
 
 static int serialize_op(const hist_op *op, char **buf, size_t *cap, size_t *len)
 {
     sbuf b = {buf, cap, 0, 0};
-    sbuf_printf(&b, "{\"type\":\"op\",\"w\":%d,\"s\":%llu,\"wl\":", op->worker,
-                (unsigned long long)op->seq);
+    SBUF_LIT(&b, "{\"type\":\"op\",\"w\":");
+    sbuf_i64(&b, op->worker);
+    SBUF_LIT(&b, ",\"s\":");
+    sbuf_i64(&b, (long long)op->seq);
+    SBUF_LIT(&b, ",\"wl\":");
     sbuf_str(&b, op->workload);
-    sbuf_printf(&b, ",\"wi\":%d,\"f\":", op->wl_index);
+    SBUF_LIT(&b, ",\"wi\":");
+    sbuf_i64(&b, op->wl_index);
+    SBUF_LIT(&b, ",\"f\":");
     sbuf_str(&b, op->f);
-    sbuf_printf(&b,
-                ",\"intended_ns\":%lld,\"invoke_ns\":%lld,\"complete_ns\":%lld,"
-                "\"mono_ns\":%lld,\"outcome\":\"%s\",\"err\":",
-                (long long)op->intended_ns, (long long)op->invoke_ns, (long long)op->complete_ns,
-                (long long)op->mono_ns, outcome_name(op->outcome));
+    SBUF_LIT(&b, ",\"intended_ns\":");
+    sbuf_i64(&b, (long long)op->intended_ns);
+    SBUF_LIT(&b, ",\"invoke_ns\":");
+    sbuf_i64(&b, (long long)op->invoke_ns);
+    SBUF_LIT(&b, ",\"complete_ns\":");
+    sbuf_i64(&b, (long long)op->complete_ns);
+    SBUF_LIT(&b, ",\"mono_ns\":");
+    sbuf_i64(&b, (long long)op->mono_ns);
+    SBUF_LIT(&b, ",\"outcome\":\"");
+    sbuf_cstr(&b, outcome_name(op->outcome));
+    SBUF_LIT(&b, "\",\"err\":");
     sbuf_str(&b, op->err);
-    sbuf_printf(&b, ",\"attempts\":%d,\"wcu\":", op->attempts);
+    SBUF_LIT(&b, ",\"attempts\":");
+    sbuf_i64(&b, op->attempts);
+    SBUF_LIT(&b, ",\"wcu\":");
     sbuf_num(&b, op->wcu);
-    sbuf_printf(&b, ",\"rcu\":");
+    SBUF_LIT(&b, ",\"rcu\":");
     sbuf_num(&b, op->rcu);
-    if (op->txn) sbuf_printf(&b, ",\"txn\":true");
-    if (op->resubmits > 0) sbuf_printf(&b, ",\"resubmits\":%d", op->resubmits);
+    if (op->txn) SBUF_LIT(&b, ",\"txn\":true");
+    if (op->resubmits > 0) {
+        SBUF_LIT(&b, ",\"resubmits\":");
+        sbuf_i64(&b, op->resubmits);
+    }
     if (op->attempts > 1 && op->ntries > 0) {
         int nt = op->ntries < HIST_MAX_TRIES ? op->ntries : HIST_MAX_TRIES;
-        sbuf_printf(&b, ",\"tries\":[");
+        SBUF_LIT(&b, ",\"tries\":[");
         for (int i = 0; i < nt; i++) {
             const hist_try *t = &op->tries[i];
-            sbuf_printf(&b,
-                        "%s{\"send_ns\":%lld,\"recv_ns\":%lld,\"status\":%d,\"err\":", i ? "," : "",
-                        (long long)t->send_ns, (long long)t->recv_ns, t->http_status);
+            if (i) SBUF_LIT(&b, ",");
+            SBUF_LIT(&b, "{\"send_ns\":");
+            sbuf_i64(&b, (long long)t->send_ns);
+            SBUF_LIT(&b, ",\"recv_ns\":");
+            sbuf_i64(&b, (long long)t->recv_ns);
+            SBUF_LIT(&b, ",\"status\":");
+            sbuf_i64(&b, t->http_status);
+            SBUF_LIT(&b, ",\"err\":");
             sbuf_str(&b, t->err);
-            sbuf_printf(&b, "}");
+            SBUF_LIT(&b, "}");
         }
-        sbuf_printf(&b, "]");
+        SBUF_LIT(&b, "]");
     }
-    sbuf_printf(&b, ",\"writes\":[");
+    SBUF_LIT(&b, ",\"writes\":[");
     for (int i = 0; i < op->nwrites; i++) {
         const hist_write *w = &op->writes[i];
-        sbuf_printf(&b, "%s{\"k\":", i ? "," : "");
+        if (i) SBUF_LIT(&b, ",");
+        SBUF_LIT(&b, "{\"k\":");
         sbuf_str(&b, w->key);
-        sbuf_printf(&b, ",\"wid\":");
+        SBUF_LIT(&b, ",\"wid\":");
         sbuf_str(&b, w->wid);
-        sbuf_printf(&b, ",\"op\":\"%s\"", hist_write_kind_name(w->kind));
-        if (w->ver != 0) sbuf_printf(&b, ",\"ver\":%lld", (long long)w->ver);
-        if (w->kind == HIST_ADD) sbuf_printf(&b, ",\"delta\":%lld", (long long)w->delta);
-        if (w->status >= 0) sbuf_printf(&b, ",\"st\":\"%s\"", outcome_name(w->status));
-        sbuf_printf(&b, "}");
+        SBUF_LIT(&b, ",\"op\":\"");
+        sbuf_cstr(&b, hist_write_kind_name(w->kind));
+        SBUF_LIT(&b, "\"");
+        if (w->ver != 0) {
+            SBUF_LIT(&b, ",\"ver\":");
+            sbuf_i64(&b, (long long)w->ver);
+        }
+        if (w->kind == HIST_ADD) {
+            SBUF_LIT(&b, ",\"delta\":");
+            sbuf_i64(&b, (long long)w->delta);
+        }
+        if (w->status >= 0) {
+            SBUF_LIT(&b, ",\"st\":\"");
+            sbuf_cstr(&b, outcome_name(w->status));
+            SBUF_LIT(&b, "\"");
+        }
+        SBUF_LIT(&b, "}");
     }
-    sbuf_printf(&b, "]}\n");
+    SBUF_LIT(&b, "]}\n");
     if (b.oom) return -1;
     *len = b.len;
     return 0;

@@ -205,6 +205,52 @@ static void test_minimal_op_omits_optional_fields(void **state)
     unlink(path);
 }
 
+/* The line's numbers are written as printf writes them ("%lld", capacity "%.10g"),
+ * extremes and fractions included: compared as raw text, not through a parser. */
+static void test_numbers_as_printf_writes_them(void **state)
+{
+    (void)state;
+    static const double caps[] = {
+        0,    0.5,  1,       1.5,         2,   12.5, -0.5,           -3,
+        0.25, 1e-7, 999.125, 999999999.5, 1e9, 1e10, 123456789012.0, 1.0 / 3};
+    static const long long ints[] = {0, 1, -1, 9, 10, 1763999999999999999LL, INT64_MIN, INT64_MAX};
+    size_t ncaps = sizeof caps / sizeof caps[0], nints = sizeof ints / sizeof ints[0];
+    char path[256];
+    tmp_path(path, sizeof path, "nums.jsonl");
+    hist_journal *j;
+    char err[256];
+    assert_int_equal(hist_journal_open(path, 1, &j, err, sizeof err), 0);
+    for (size_t i = 0; i < ncaps; i++) {
+        hist_op op = {.worker = 0,
+                      .seq = i,
+                      .workload = "insert",
+                      .f = "put",
+                      .outcome = DDB_OUTCOME_OK,
+                      .attempts = 1,
+                      .wcu = caps[i],
+                      .rcu = caps[ncaps - 1 - i],
+                      .invoke_ns = ints[i % nints],
+                      .complete_ns = ints[(i + 3) % nints]};
+        assert_int_equal(hist_journal_append_op(j, &op), 0);
+    }
+    assert_int_equal(hist_journal_close(j), 0);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[2048], want[256];
+    for (size_t i = 0; i < ncaps; i++) {
+        assert_non_null(fgets(line, sizeof line, f));
+        snprintf(want, sizeof want, ",\"wcu\":%.10g,\"rcu\":%.10g,", caps[i], caps[ncaps - 1 - i]);
+        if (!strstr(line, want)) fail_msg("line %zu: want %s in %s", i, want, line);
+        snprintf(want, sizeof want, "\"s\":%zu,", i);
+        assert_non_null(strstr(line, want));
+        snprintf(want, sizeof want, "\"invoke_ns\":%lld,\"complete_ns\":%lld,", ints[i % nints],
+                 ints[(i + 3) % nints]);
+        if (!strstr(line, want)) fail_msg("line %zu: want %s in %s", i, want, line);
+    }
+    fclose(f);
+    unlink(path);
+}
+
 static void test_rejects_bad_worker_index(void **state)
 {
     (void)state;
@@ -425,6 +471,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_op_line_round_trips),
         cmocka_unit_test(test_minimal_op_omits_optional_fields),
+        cmocka_unit_test(test_numbers_as_printf_writes_them),
         cmocka_unit_test(test_rejects_bad_worker_index),
         cmocka_unit_test(test_open_fails_on_missing_directory),
         cmocka_unit_test(test_concurrent_producers_lose_nothing),
