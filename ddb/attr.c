@@ -653,7 +653,8 @@ static cJSON *scalar(const char *type, cJSON *payload)
         cJSON_Delete(payload);
         return NULL;
     }
-    cJSON_AddItemToObject(o, type, payload);
+    /* The type name is a literal: attached without a copy. */
+    cJSON_AddItemToObjectCS(o, type, payload);
     return o;
 }
 

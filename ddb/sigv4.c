@@ -303,51 +303,62 @@ static int list_has(const char *list, const char *name)
     return 0;
 }
 
-/* Builds the sorted unique lower-case names to sign (into *names, count *nnames) and
- * writes canonical headers + signed header list. */
-static int canonical_headers(const ddb_sigv4_input *in, ddb_buf *hdrs, ddb_buf *signed_list)
+/* The most headers whose names are sorted on the stack; more take an allocation. */
+#define STACK_HEADERS 16
+
+/* Writes the canonical headers and the signed-header list: the sorted unique lower-case
+ * names (collected in names, NUL-separated). */
+static int canonical_headers(const ddb_sigv4_input *in, ddb_buf *hdrs, ddb_buf *signed_list,
+                             ddb_buf *names)
 {
-    char **names = calloc(in->nheaders + 1, sizeof(char *));
-    if (!names) return -1;
+    size_t off_stack[STACK_HEADERS];
+    const char *name_stack[STACK_HEADERS];
+    int small = in->nheaders <= STACK_HEADERS;
+    size_t *off = small ? off_stack : malloc((in->nheaders + 1) * sizeof(*off));
+    const char **sorted = small ? name_stack : malloc((in->nheaders + 1) * sizeof(*sorted));
+    int rc = off && sorted ? 0 : -1;
     size_t nn = 0;
-    int rc = 0;
+    names->len = 0;
+    names->oom = 0;
     for (size_t i = 0; i < in->nheaders && rc == 0; i++) {
         if (!in->headers[i].name || !in->headers[i].value) {
             rc = -1;
             break;
         }
-        char *ln = lower_dup(in->headers[i].name);
-        if (!ln) {
+        size_t start = names->len;
+        for (const char *c = in->headers[i].name; *c; c++)
+            ddb_buf_putc(names, (*c >= 'A' && *c <= 'Z') ? (char)(*c - 'A' + 'a') : *c);
+        ddb_buf_putc(names, '\0');
+        if (names->oom) {
             rc = -1;
             break;
         }
-        if (in->signed_headers && !list_has(in->signed_headers, ln)) {
-            free(ln);
-            continue;
-        }
-        int dup = 0;
-        for (size_t k = 0; k < nn; k++)
-            if (strcmp(names[k], ln) == 0) dup = 1;
-        if (dup)
-            free(ln);
+        const char *ln = names->data + start;
+        int keep = !in->signed_headers || list_has(in->signed_headers, ln);
+        for (size_t k = 0; k < nn && keep; k++)
+            if (strcmp(names->data + off[k], ln) == 0) keep = 0;
+        if (keep)
+            off[nn++] = start;
         else
-            names[nn++] = ln;
+            names->len = start;
     }
     if (rc == 0) {
-        qsort(names, nn, sizeof(char *), str_ptr_cmp);
+        for (size_t k = 0; k < nn; k++)
+            sorted[k] = names->data + off[k];
+        qsort(sorted, nn, sizeof(*sorted), str_ptr_cmp);
         for (size_t k = 0; k < nn; k++) {
-            ddb_buf_puts(hdrs, names[k]);
+            ddb_buf_puts(hdrs, sorted[k]);
             ddb_buf_putc(hdrs, ':');
             int first = 1;
             for (size_t i = 0; i < in->nheaders; i++) {
-                if (strcasecmp(in->headers[i].name, names[k]) != 0) continue;
+                if (strcasecmp(in->headers[i].name, sorted[k]) != 0) continue;
                 if (!first) ddb_buf_putc(hdrs, ',');
                 first = 0;
                 canonical_value(hdrs, in->headers[i].value);
             }
             ddb_buf_putc(hdrs, '\n');
             if (k > 0) ddb_buf_putc(signed_list, ';');
-            ddb_buf_puts(signed_list, names[k]);
+            ddb_buf_puts(signed_list, sorted[k]);
         }
         /* A verifier was told to check a header the request does not carry. */
         if (in->signed_headers) {
@@ -356,9 +367,10 @@ static int canonical_headers(const ddb_sigv4_input *in, ddb_buf *hdrs, ddb_buf *
             free(want);
         }
     }
-    for (size_t k = 0; k < nn; k++)
-        free(names[k]);
-    free(names);
+    if (!small) {
+        free(off);
+        free(sorted);
+    }
     return rc;
 }
 
@@ -376,13 +388,71 @@ static int input_ok(const ddb_sigv4_input *in)
            (in->body || in->body_len == 0);
 }
 
-/* The canonical request into creq and the signed-header list into signed_list: one
+/* The buffers and digest context one signature needs. A key cache keeps one, so that
+ * signing allocates nothing once its buffers have grown; without a cache it lives on
+ * the stack for one call. */
+struct ddb_sigv4_scratch {
+    ddb_buf creq, hdrs, names, list, sts;
+    EVP_MD_CTX *md;
+};
+typedef struct ddb_sigv4_scratch sig_scratch;
+
+static void scratch_init(sig_scratch *x)
+{
+    memset(x, 0, sizeof(*x));
+    ddb_buf *bufs[] = {&x->creq, &x->hdrs, &x->names, &x->list, &x->sts};
+    for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
+        ddb_buf_init(bufs[i]);
+    x->md = EVP_MD_CTX_new();
+}
+
+static void scratch_reset(sig_scratch *x)
+{
+    ddb_buf *bufs[] = {&x->creq, &x->hdrs, &x->names, &x->list, &x->sts};
+    for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++) {
+        bufs[i]->len = 0;
+        bufs[i]->oom = 0;
+        if (bufs[i]->data) bufs[i]->data[0] = '\0';
+    }
+}
+
+static void scratch_free(sig_scratch *x)
+{
+    ddb_buf *bufs[] = {&x->creq, &x->hdrs, &x->names, &x->list, &x->sts};
+    for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++) {
+        /* The string to sign and the canonical request carry no secret, but wiping
+         * costs little and keeps the rule simple: nothing of a signature outlives it. */
+        if (bufs[i]->data) OPENSSL_cleanse(bufs[i]->data, bufs[i]->cap);
+        ddb_buf_free(bufs[i]);
+    }
+    EVP_MD_CTX_free(x->md);
+    x->md = NULL;
+}
+
+/* SHA-256 through the scratch's digest context (one-shot when it has none). */
+static void sha256_with(EVP_MD_CTX *ctx, const void *data, size_t len,
+                        unsigned char md[SHA256_DIGEST_LENGTH])
+{
+    unsigned int n = 0;
+    if (!ctx || !EVP_DigestInit_ex2(ctx, sha256_md(), NULL) ||
+        !EVP_DigestUpdate(ctx, data ? data : "", len) || !EVP_DigestFinal_ex(ctx, md, &n) ||
+        n != SHA256_DIGEST_LENGTH)
+        sha256(data, len, md);
+}
+
+static void sha256_hex_with(EVP_MD_CTX *ctx, const void *data, size_t len, char out[65])
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    sha256_with(ctx, data, len, md);
+    to_hex(md, sizeof(md), out);
+}
+
+/* The canonical request into x->creq and the signed-header list into x->list: one
  * pass, which both the signature and the Authorization header use. */
-static int canonical_request_into(const ddb_sigv4_input *in, ddb_buf *creq, ddb_buf *signed_list)
+static int canonical_request_into(const ddb_sigv4_input *in, sig_scratch *x)
 {
     if (!input_ok(in)) return -1;
-    ddb_buf hdrs;
-    ddb_buf_init(&hdrs);
+    ddb_buf *creq = &x->creq, *signed_list = &x->list;
     int rc = 0;
     ddb_buf_puts(creq, in->method);
     ddb_buf_putc(creq, '\n');
@@ -390,9 +460,9 @@ static int canonical_request_into(const ddb_sigv4_input *in, ddb_buf *creq, ddb_
     ddb_buf_putc(creq, '\n');
     if (rc == 0 && canonical_query(creq, in->query) != 0) rc = -1;
     ddb_buf_putc(creq, '\n');
-    if (rc == 0 && canonical_headers(in, &hdrs, signed_list) != 0) rc = -1;
+    if (rc == 0 && canonical_headers(in, &x->hdrs, signed_list, &x->names) != 0) rc = -1;
     if (rc == 0) {
-        ddb_buf_append(creq, hdrs.data ? hdrs.data : "", hdrs.len);
+        ddb_buf_append(creq, x->hdrs.data ? x->hdrs.data : "", x->hdrs.len);
         ddb_buf_putc(creq, '\n');
         ddb_buf_append(creq, signed_list->data ? signed_list->data : "", signed_list->len);
         ddb_buf_putc(creq, '\n');
@@ -403,29 +473,23 @@ static int canonical_request_into(const ddb_sigv4_input *in, ddb_buf *creq, ddb_
             ddb_buf_puts(creq, declared);
         } else {
             char hex[65];
-            ddb_sha256_hex(in->body, in->body_len, hex);
+            sha256_hex_with(x->md, in->body, in->body_len, hex);
             ddb_buf_append(creq, hex, 64);
         }
     }
-    ddb_buf_free(&hdrs);
-    if (creq->oom || signed_list->oom) rc = -1;
+    if (creq->oom || signed_list->oom || x->hdrs.oom) rc = -1;
     return rc;
 }
 
 int ddb_sigv4_canonical_request(const ddb_sigv4_input *in, char **out)
 {
     *out = NULL;
-    ddb_buf b, signed_list;
-    ddb_buf_init(&b);
-    ddb_buf_init(&signed_list);
-    int rc = canonical_request_into(in, &b, &signed_list);
-    ddb_buf_free(&signed_list);
-    if (rc != 0) {
-        ddb_buf_free(&b);
-        return -1;
-    }
-    *out = ddb_buf_take(&b);
-    return *out ? 0 : -1;
+    sig_scratch x;
+    scratch_init(&x);
+    int rc = canonical_request_into(in, &x);
+    if (rc == 0) *out = ddb_buf_take(&x.creq);
+    scratch_free(&x);
+    return rc == 0 && *out ? 0 : -1;
 }
 
 static int scope_ok(const ddb_sigv4_input *in)
@@ -447,10 +511,10 @@ static void put_scope(ddb_buf *b, const ddb_sigv4_input *in)
 }
 
 static void string_to_sign_into(const ddb_sigv4_input *in, const char *creq, size_t creq_len,
-                                ddb_buf *b)
+                                EVP_MD_CTX *md, ddb_buf *b)
 {
     char hex[65];
-    ddb_sha256_hex(creq, creq_len, hex);
+    sha256_hex_with(md, creq, creq_len, hex);
     ddb_buf_puts(b, DDB_SIGV4_ALGORITHM);
     ddb_buf_putc(b, '\n');
     ddb_buf_puts(b, in->amz_date);
@@ -466,7 +530,7 @@ int ddb_sigv4_string_to_sign(const ddb_sigv4_input *in, const char *canonical_re
     if (!in || !canonical_request || !scope_ok(in)) return -1;
     ddb_buf b;
     ddb_buf_init(&b);
-    string_to_sign_into(in, canonical_request, strlen(canonical_request), &b);
+    string_to_sign_into(in, canonical_request, strlen(canonical_request), NULL, &b);
     *out = ddb_buf_take(&b);
     return *out ? 0 : -1;
 }
@@ -542,20 +606,24 @@ void ddb_sigv4_keycache_clear(ddb_sigv4_keycache *cache)
 {
     if (!cache) return;
     EVP_MAC_CTX_free(cache->mac);
+    if (cache->scratch) {
+        scratch_free(cache->scratch);
+        free(cache->scratch);
+    }
     OPENSSL_cleanse(cache, sizeof(*cache));
 }
 
 /* Signs sts with the day's signing key: from the cache's keyed HMAC context when the
  * date, region, service and secret match, else derived (and cached when there is one). */
-static int sign_sts(const ddb_sigv4_input *in, ddb_sigv4_keycache *cache, const char *sts,
-                    size_t sts_len, unsigned char sig[32])
+static int sign_sts(const ddb_sigv4_input *in, ddb_sigv4_keycache *cache, EVP_MD_CTX *md,
+                    const char *sts, size_t sts_len, unsigned char sig[32])
 {
     char date[9];
     memcpy(date, in->amz_date, 8);
     date[8] = '\0';
     unsigned char fp[32];
     if (cache) {
-        sha256(in->secret_access_key, strlen(in->secret_access_key), fp);
+        sha256_with(md, in->secret_access_key, strlen(in->secret_access_key), fp);
         if (cache->valid && cache->mac && strcmp(cache->date, date) == 0 &&
             strcmp(cache->region, in->region) == 0 && strcmp(cache->service, in->service) == 0 &&
             CRYPTO_memcmp(cache->secret_fingerprint, fp, 32) == 0)
@@ -565,7 +633,10 @@ static int sign_sts(const ddb_sigv4_input *in, ddb_sigv4_keycache *cache, const 
     if (derive_key(in->secret_access_key, date, in->region, in->service, key) != 0) return -1;
     int rc = hmac_sha256(key, 32, sts, sts_len, sig);
     if (rc == 0 && cache) {
-        ddb_sigv4_keycache_clear(cache);
+        EVP_MAC_CTX_free(cache->mac);
+        sig_scratch *keep = cache->scratch;
+        OPENSSL_cleanse(cache, sizeof(*cache));
+        cache->scratch = keep;
         cache->mac = hmac_new(key, 32);
         memcpy(cache->date, date, sizeof(cache->date));
         snprintf(cache->region, sizeof(cache->region), "%s", in->region);
@@ -577,34 +648,50 @@ static int sign_sts(const ddb_sigv4_input *in, ddb_sigv4_keycache *cache, const 
     return rc;
 }
 
-/* The hex signature, and the signed-header list when signed_list is not NULL. */
-static int signature_into(const ddb_sigv4_input *in, ddb_sigv4_keycache *cache, char out[65],
-                          ddb_buf *signed_list)
+/* The hex signature; the signed-header list is left in x->list. */
+static int signature_into(const ddb_sigv4_input *in, ddb_sigv4_keycache *cache, sig_scratch *x,
+                          char out[65])
 {
     out[0] = '\0';
     if (!input_ok(in) || !scope_ok(in) || !in->secret_access_key) return -1;
-    ddb_buf creq, sts, list;
-    ddb_buf_init(&creq);
-    ddb_buf_init(&sts);
-    ddb_buf_init(&list);
-    int rc = canonical_request_into(in, &creq, signed_list ? signed_list : &list);
+    int rc = canonical_request_into(in, x);
     if (rc == 0) {
-        string_to_sign_into(in, creq.data, creq.len, &sts);
-        rc = sts.oom ? -1 : 0;
+        string_to_sign_into(in, x->creq.data, x->creq.len, x->md, &x->sts);
+        rc = x->sts.oom ? -1 : 0;
     }
     unsigned char sig[32];
-    if (rc == 0) rc = sign_sts(in, cache, sts.data, sts.len, sig);
-    ddb_buf_free(&creq);
-    ddb_buf_free(&sts);
-    ddb_buf_free(&list);
+    if (rc == 0) rc = sign_sts(in, cache, x->md, x->sts.data, x->sts.len, sig);
     if (rc != 0) return -1;
     to_hex(sig, 32, out);
     return 0;
 }
 
+/* The scratch to sign with: the cache's (made on first use), else the caller's local. */
+static sig_scratch *scratch_for(ddb_sigv4_keycache *cache, sig_scratch *local)
+{
+    if (cache && !cache->scratch) {
+        cache->scratch = malloc(sizeof(sig_scratch));
+        if (cache->scratch) scratch_init(cache->scratch);
+    }
+    if (cache && cache->scratch) {
+        scratch_reset(cache->scratch);
+        return cache->scratch;
+    }
+    scratch_init(local);
+    return local;
+}
+
+static void scratch_done(sig_scratch *x, sig_scratch *local)
+{
+    if (x == local) scratch_free(local);
+}
+
 int ddb_sigv4_signature(const ddb_sigv4_input *in, ddb_sigv4_keycache *cache, char out[65])
 {
-    return signature_into(in, cache, out, NULL);
+    sig_scratch local, *x = scratch_for(cache, &local);
+    int rc = signature_into(in, cache, x, out);
+    scratch_done(x, &local);
+    return rc;
 }
 
 int ddb_sigv4_authorization(const ddb_sigv4_input *in, ddb_sigv4_keycache *cache, char **out)
@@ -612,22 +699,24 @@ int ddb_sigv4_authorization(const ddb_sigv4_input *in, ddb_sigv4_keycache *cache
     *out = NULL;
     if (!in || !in->access_key_id) return -1;
     char sig[65];
-    ddb_buf signed_list, b;
-    ddb_buf_init(&signed_list);
-    if (signature_into(in, cache, sig, &signed_list) != 0) {
-        ddb_buf_free(&signed_list);
+    sig_scratch local, *x = scratch_for(cache, &local);
+    if (signature_into(in, cache, x, sig) != 0) {
+        scratch_done(x, &local);
         return -1;
     }
+    ddb_buf b;
     ddb_buf_init(&b);
+    ddb_buf_reserve(&b, 128 + x->list.len + strlen(in->access_key_id) + strlen(in->region) +
+                            strlen(in->service));
     ddb_buf_puts(&b, DDB_SIGV4_ALGORITHM " Credential=");
     ddb_buf_puts(&b, in->access_key_id);
     ddb_buf_putc(&b, '/');
     put_scope(&b, in);
     ddb_buf_puts(&b, ", SignedHeaders=");
-    ddb_buf_append(&b, signed_list.data ? signed_list.data : "", signed_list.len);
+    ddb_buf_append(&b, x->list.data ? x->list.data : "", x->list.len);
     ddb_buf_puts(&b, ", Signature=");
     ddb_buf_append(&b, sig, 64);
-    ddb_buf_free(&signed_list);
+    scratch_done(x, &local);
     *out = ddb_buf_take(&b);
     return *out ? 0 : -1;
 }

@@ -42,13 +42,15 @@ typedef struct ddb_sigv4_input {
     const char *signed_headers;
 } ddb_sigv4_input;
 
-struct evp_mac_ctx_st; /* OpenSSL's EVP_MAC_CTX */
+struct evp_mac_ctx_st;    /* OpenSSL's EVP_MAC_CTX */
+struct ddb_sigv4_scratch; /* buffers reused from one signature to the next */
 typedef struct ddb_sigv4_keycache {
     char date[9];
     char region[64];
     char service[64];
     unsigned char secret_fingerprint[32]; /* SHA-256 of the secret, never the secret */
     struct evp_mac_ctx_st *mac;           /* HMAC-SHA256 keyed with the signing key */
+    struct ddb_sigv4_scratch *scratch;
     int valid;
 } ddb_sigv4_keycache;
 /* Frees the cached context and wipes the cache (which may then be reused). */

@@ -274,11 +274,11 @@ cJSON *wl_key_new(const wl_worker *w, const char *key)
 cJSON *wl_item_new(const wl_worker *w, const char *key, const char *wid, int64_t ver)
 {
     cJSON *item = wl_key_new(w, key);
-    cJSON_AddItemToObject(item, "wid", ddb_attr_s(wid));
-    cJSON_AddItemToObject(item, "ver", ddb_attr_n_i64(ver));
+    cJSON_AddItemToObjectCS(item, "wid", ddb_attr_s(wid));
+    cJSON_AddItemToObjectCS(item, "ver", ddb_attr_n_i64(ver));
     if (w->spec->item_bytes > 0) {
         char *pay = wl_payload_new(w, key, wid);
-        cJSON_AddItemToObject(item, "pay", ddb_attr_s(pay ? pay : ""));
+        cJSON_AddItemToObjectCS(item, "pay", ddb_attr_s(pay ? pay : ""));
         free(pay);
     }
     return item;

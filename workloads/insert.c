@@ -24,12 +24,16 @@ int wl_insert_one(wl_worker *w, const char *prefix, const char *f, char key_out[
     uint64_t seq = wl_next_wid(w, wid);
     wl_key_name(w, prefix, (long)seq, key);
 
+    /* Literal keys and strings that outlive the request are attached, not copied
+     * (the CS and reference forms): a request is built for every operation. */
     cJSON *req = cJSON_CreateObject();
-    cJSON_AddStringToObject(req, "TableName", w->table);
-    cJSON_AddItemToObject(req, "Item", wl_item_new(w, key, wid, 1));
-    cJSON_AddStringToObject(req, "ConditionExpression", "attribute_not_exists(#h)");
-    cJSON *names = cJSON_AddObjectToObject(req, "ExpressionAttributeNames");
-    cJSON_AddStringToObject(names, "#h", w->hash_key);
+    cJSON_AddItemToObjectCS(req, "TableName", cJSON_CreateStringReference(w->table));
+    cJSON_AddItemToObjectCS(req, "Item", wl_item_new(w, key, wid, 1));
+    cJSON_AddItemToObjectCS(req, "ConditionExpression",
+                            cJSON_CreateStringReference("attribute_not_exists(#h)"));
+    cJSON *names = cJSON_CreateObject();
+    cJSON_AddItemToObjectCS(req, "ExpressionAttributeNames", names);
+    cJSON_AddItemToObjectCS(names, "#h", cJSON_CreateStringReference(w->hash_key));
 
     ddb_result res = {0};
     wl_call(w, "PutItem", req, &res);
