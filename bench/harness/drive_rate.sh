@@ -6,7 +6,9 @@
 #
 # Starts `backcheck serve --no-auth` on a free loopback port, then
 #   1. wrk -t C -c C -d S with putitem.lua (a unique key per request) -> requests/s
-#   2. backcheck run drive-insert.json --endpoint (insert, C threads, closed loop) -> ops/s
+#   2. bench_curl_put URL S C: the same requests through libcurl's easy interface and
+#      nothing else (the floor of any libcurl client) -> requests/s
+#   3. backcheck run drive-insert.json --endpoint (insert, C threads, closed loop) -> ops/s
 # and prints the ratio harness/wrk, the harness's CPU time per op, the history's bytes
 # per op and the harness's memory per op (RSS at the end of the workload of a run twice
 # as long minus a short one, over the extra ops; the server runs in its own process so
@@ -47,6 +49,10 @@ sleep 0.5
 $CLIENT_CPUS wrk -t "$CONNS" -c "$CONNS" -d "${SECS}s" -s "$HERE/putitem.lua" "$URL" >"$WORK/wrk.txt"
 WRK_RPS=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")
 NON2XX=$(awk '/Non-2xx/ {print $NF}' "$WORK/wrk.txt")
+CURL_RPS=0
+if [ -x "$BUILD/harness/bench_curl_put" ]; then
+    CURL_RPS=$($CLIENT_CPUS "$BUILD/harness/bench_curl_put" "$URL" "$SECS" "$CONNS" | awk '{print $NF}')
+fi
 
 sed "s/\"threads\": 4/\"threads\": $CONNS/" "$HERE/drive-insert.json" >"$WORK/drive.json"
 run() { # run DURATION -> prints "ops rss_kb_at_workload_end history_bytes cpu_ticks"
@@ -72,14 +78,17 @@ run() { # run DURATION -> prints "ops rss_kb_at_workload_end history_bytes cpu_t
 read -r OPS1 RSS1 HB1 CPU1 < <(run "$SECS")
 read -r OPS2 RSS2 HB2 CPU2 < <(run "$((SECS * 2))")
 python3 - "$WRK_RPS" "$SECS" "$OPS1" "$RSS1" "$HB1" "$OPS2" "$RSS2" "$HB2" "$CONNS" "${NON2XX:-0}" \
-    "$CPU1" "$(getconf CLK_TCK)" "$PIN" <<'PY'
+    "$CPU1" "$(getconf CLK_TCK)" "$PIN" "$CURL_RPS" <<'PY'
 import sys
-wrk, secs, ops1, rss1, hb1, ops2, rss2, hb2, conns, non2xx, cpu1, hz, pin = sys.argv[1:]
+wrk, secs, ops1, rss1, hb1, ops2, rss2, hb2, conns, non2xx, cpu1, hz, pin, curl_rps = sys.argv[1:]
+curl_rps = float(curl_rps)
 wrk = float(wrk); secs = float(secs)
 ops1, rss1, hb1, ops2, rss2, hb2 = map(int, (ops1, rss1, hb1, ops2, rss2, hb2))
 rate = ops1 / secs
 print(f"connections            {conns}   ({'server on CPU 0, load on the others' if pin == '1' else 'server and load share the CPUs'})")
 print(f"wrk PutItem            {wrk:10.0f} req/s   (non-2xx: {non2xx})")
+if curl_rps > 0:
+    print(f"libcurl floor          {curl_rps:10.0f} req/s   (bench_curl_put: {curl_rps / wrk:.2f} of wrk)")
 print(f"backcheck insert       {rate:10.0f} ops/s   ({ops1} ops in {secs:g} s, journaled)")
 print(f"ratio harness/wrk      {rate / wrk:10.2f}")
 print(f"harness CPU per op     {int(cpu1) / int(hz) * 1e6 / ops1:10.1f} us   (user+system, whole process)")
