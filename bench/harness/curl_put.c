@@ -1,9 +1,9 @@
 /*
  * curl_put.c - the libcurl floor for bench/harness/drive_rate.sh: THREADS threads, each
- * with one keep-alive easy handle, send the PutItem that putitem.lua sends (unique key,
- * unsigned) closed-loop for SECONDS and print the rate. No signing, no JSON trees, no
- * journal: what any client built on libcurl's easy interface costs before it does
- * anything of its own.
+ * with one keep-alive easy handle, send the PutItem that putitem.lua sends (a key unique
+ * to the process, thread and request; unsigned) closed-loop for SECONDS and print the rate. No
+ * signing, no JSON trees, no journal: what any client built on libcurl's easy interface costs
+ * before it does anything of its own.
  *
  *   curl_put URL SECONDS THREADS
  */
@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct worker {
     const char *url;
@@ -63,12 +64,12 @@ static void *run(void *arg)
         long n = w->done + 1;
         int len =
             snprintf(body, sizeof(body),
-                     "{\"TableName\":\"bench\",\"Item\":{\"pk\":{\"S\":\"curl/%d/%ld\"},"
+                     "{\"TableName\":\"bench\",\"Item\":{\"pk\":{\"S\":\"curl/%ld/%d/%ld\"},"
                      "\"wid\":{\"S\":\"%d.%ld\"},\"ver\":{\"N\":\"1\"},\"pay\":{\"S\":\"%s\"}},"
                      "\"ConditionExpression\":\"attribute_not_exists(#h)\","
                      "\"ExpressionAttributeNames\":{\"#h\":\"pk\"},"
                      "\"ReturnConsumedCapacity\":\"TOTAL\"}",
-                     w->id, n, w->id, n, pay);
+                     (long)getpid(), w->id, n, w->id, n, pay);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len);
         long status = 0;
