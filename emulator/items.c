@@ -356,49 +356,90 @@ static cJSON *emu_changed(const cJSON *a, const cJSON *b)
 
 /* ---- single-item operations ---- */
 
+/* A single-item write (PutItem, UpdateItem, DeleteItem) under way: its table (ref'd),
+ * where the item lives, its ConditionExpression and ReturnValues, and once the partition
+ * is locked, the entry and the latest version that conditions and ReturnValues see. */
+typedef struct emu_write {
+    const char *rv;
+    emu_table *t;
+    emu_loc l;
+    emu_expr *cond;
+    emu_part *p;
+    emu_entry *e;
+    const cJSON *old;
+    size_t old_size;
+} emu_write;
+
+/* The checks the three writes make, in this order, after their own: ReturnValues, the
+ * table, the key in `obj`, the ConditionExpression (placeholders checked together with
+ * `other`). 0, or -1 with r failed; emu_write_end releases w in both cases. */
+static int emu_write_begin(emu_req *r, const cJSON *obj, int key_only, int update,
+                           const char *other, emu_write *w)
+{
+    memset(w, 0, sizeof *w);
+    if (emu_return_values(r, r->body, update, &w->rv) != 0) return -1;
+    w->t = emu_data_table(r, emu_get_str(r->body, "TableName"));
+    if (!w->t) return -1;
+    if (emu_locate(r, w->t, obj, key_only, &w->l) != 0) return -1;
+    return emu_cond_prepare(r, r->body, "ConditionExpression", other, &w->cond);
+}
+
+/* Write-locks the item's partition and finds its entry (made when `create`). */
+static void emu_write_lock(emu_write *w, int create)
+{
+    w->p = &w->t->parts[w->l.part];
+    pthread_rwlock_wrlock(&w->p->lock);
+    w->e = emu_loc_entry(&w->l, create);
+    const emu_version *v = emu_entry_latest(w->e);
+    w->old = v ? v->item : NULL;
+    w->old_size = v ? v->size : 0;
+}
+
+/* Unlocks a write that will not happen: its condition failed (ok 0, answered as
+ * ConditionalCheckFailed) or r has already failed (ok -1). */
+static void emu_write_refuse(emu_req *r, emu_write *w, int ok)
+{
+    if (ok == 0) emu_ccf(r, r->body, w->old);
+    pthread_rwlock_unlock(&w->p->lock);
+}
+
+static void emu_write_end(emu_write *w)
+{
+    emu_expr_free(w->cond);
+    free(w->l.hkey);
+    if (w->t) emu_table_put(w->t);
+}
+
 int emu_op_put_item(emu_req *r)
 {
     if (emu_legacy(r, r->body) != 0) return -1;
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(r->body, "Item");
     if (emu_validate_item(r, item, "Item size has exceeded the maximum allowed size") != 0)
         return -1;
-    const char *rv;
-    if (emu_return_values(r, r->body, 0, &rv) != 0) return -1;
-    emu_table *t = emu_data_table(r, emu_get_str(r->body, "TableName"));
-    if (!t) return -1;
-    emu_loc l;
-    emu_expr *cond = NULL;
+    emu_write w;
     int rc = -1;
-    if (emu_locate(r, t, item, 0, &l) != 0) goto out;
-    if (emu_cond_prepare(r, r->body, "ConditionExpression", NULL, &cond) != 0) goto out;
+    if (emu_write_begin(r, item, 0, 0, NULL, &w) != 0) goto out;
     cJSON *copy = cJSON_Duplicate(item, 1);
     emu_item_numbers(copy);
-    emu_part *p = &t->parts[l.part];
-    pthread_rwlock_wrlock(&p->lock);
-    emu_entry *e = emu_loc_entry(&l, 1);
-    const emu_version *v = emu_entry_latest(e);
-    const cJSON *old = v ? v->item : NULL;
-    size_t old_size = v ? v->size : 0;
-    int ok = e ? emu_cond_check(r, cond, old) : emu_fail(r, "InternalServerError", "out of memory");
+    emu_write_lock(&w, 1);
+    int ok = w.e ? emu_cond_check(r, w.cond, w.old)
+                 : emu_fail(r, "InternalServerError", "out of memory");
     if (ok != 1) {
-        if (ok == 0) emu_ccf(r, r->body, old);
-        pthread_rwlock_unlock(&p->lock);
+        emu_write_refuse(r, &w, ok);
         cJSON_Delete(copy);
         /* A failed conditional write still consumes capacity ("ProvisionedThroughput"). */
         goto out;
     }
-    cJSON *ret = strcmp(rv, "ALL_OLD") == 0 && old ? cJSON_Duplicate(old, 1) : NULL;
-    emu_entry_write(t, p, e, emu_commit_ts(r->srv), 0, copy, r->srv->retain_ns);
-    size_t new_size = e->ver[e->nver - 1].size;
-    pthread_rwlock_unlock(&p->lock);
+    cJSON *ret = strcmp(w.rv, "ALL_OLD") == 0 && w.old ? cJSON_Duplicate(w.old, 1) : NULL;
+    emu_entry_write(w.t, w.p, w.e, emu_commit_ts(r->srv), 0, copy, r->srv->retain_ns);
+    size_t new_size = w.e->ver[w.e->nver - 1].size;
+    pthread_rwlock_unlock(&w.p->lock);
     r->out = cJSON_CreateObject();
     if (ret) cJSON_AddItemToObject(r->out, "Attributes", ret);
-    emu_cc_single(r, t->name, 0, emu_write_units(old_size > new_size ? old_size : new_size));
+    emu_cc_single(r, w.t->name, 0, emu_write_units(w.old_size > new_size ? w.old_size : new_size));
     rc = 0;
 out:
-    emu_expr_free(cond);
-    free(l.hkey);
-    emu_table_put(t);
+    emu_write_end(&w);
     return rc;
 }
 
@@ -477,54 +518,40 @@ int emu_op_update_item(emu_req *r)
 {
     if (emu_legacy(r, r->body) != 0) return -1;
     const cJSON *key = cJSON_GetObjectItemCaseSensitive(r->body, "Key");
-    const char *rv;
-    if (emu_return_values(r, r->body, 1, &rv) != 0) return -1;
-    emu_table *t = emu_data_table(r, emu_get_str(r->body, "TableName"));
-    if (!t) return -1;
-    emu_loc l;
-    emu_expr *cond = NULL;
+    emu_write w;
     int rc = -1;
-    if (emu_locate(r, t, key, 1, &l) != 0) goto out;
-    if (emu_cond_prepare(r, r->body, "ConditionExpression",
-                         emu_get_str(r->body, "UpdateExpression"), &cond) != 0)
-        goto out;
-    emu_part *p = &t->parts[l.part];
-    pthread_rwlock_wrlock(&p->lock);
-    emu_entry *e = emu_loc_entry(&l, 1);
-    const emu_version *v = emu_entry_latest(e);
-    const cJSON *old = v ? v->item : NULL;
-    size_t old_size = v ? v->size : 0;
-    int ok = e ? emu_cond_check(r, cond, old) : emu_fail(r, "InternalServerError", "out of memory");
+    if (emu_write_begin(r, key, 1, 1, emu_get_str(r->body, "UpdateExpression"), &w) != 0) goto out;
+    emu_write_lock(&w, 1);
+    const cJSON *old = w.old;
+    int ok =
+        w.e ? emu_cond_check(r, w.cond, old) : emu_fail(r, "InternalServerError", "out of memory");
     cJSON *n = NULL;
-    if (ok == 1 && emu_update_build(r, t, r->body, &l, old, &n) != 0) ok = -1;
+    if (ok == 1 && emu_update_build(r, w.t, r->body, &w.l, old, &n) != 0) ok = -1;
     if (ok != 1) {
-        if (ok == 0) emu_ccf(r, r->body, old);
-        pthread_rwlock_unlock(&p->lock);
+        emu_write_refuse(r, &w, ok);
         goto out;
     }
     cJSON *ret = NULL;
-    if (strcmp(rv, "ALL_OLD") == 0 && old)
+    if (strcmp(w.rv, "ALL_OLD") == 0 && old)
         ret = cJSON_Duplicate(old, 1);
-    else if (strcmp(rv, "ALL_NEW") == 0)
+    else if (strcmp(w.rv, "ALL_NEW") == 0)
         ret = cJSON_Duplicate(n, 1);
-    else if (strcmp(rv, "UPDATED_NEW") == 0)
+    else if (strcmp(w.rv, "UPDATED_NEW") == 0)
         ret = emu_changed(n, old);
-    else if (strcmp(rv, "UPDATED_OLD") == 0 && old)
+    else if (strcmp(w.rv, "UPDATED_OLD") == 0 && old)
         ret = emu_changed(old, n);
-    emu_entry_write(t, p, e, emu_commit_ts(r->srv), 0, n, r->srv->retain_ns);
-    size_t new_size = e->ver[e->nver - 1].size;
-    pthread_rwlock_unlock(&p->lock);
+    emu_entry_write(w.t, w.p, w.e, emu_commit_ts(r->srv), 0, n, r->srv->retain_ns);
+    size_t new_size = w.e->ver[w.e->nver - 1].size;
+    pthread_rwlock_unlock(&w.p->lock);
     r->out = cJSON_CreateObject();
     if (ret && ret->child)
         cJSON_AddItemToObject(r->out, "Attributes", ret);
     else
         cJSON_Delete(ret);
-    emu_cc_single(r, t->name, 0, emu_write_units(old_size > new_size ? old_size : new_size));
+    emu_cc_single(r, w.t->name, 0, emu_write_units(w.old_size > new_size ? w.old_size : new_size));
     rc = 0;
 out:
-    emu_expr_free(cond);
-    free(l.hkey);
-    emu_table_put(t);
+    emu_write_end(&w);
     return rc;
 }
 
@@ -532,39 +559,25 @@ int emu_op_delete_item(emu_req *r)
 {
     if (emu_legacy(r, r->body) != 0) return -1;
     const cJSON *key = cJSON_GetObjectItemCaseSensitive(r->body, "Key");
-    const char *rv;
-    if (emu_return_values(r, r->body, 0, &rv) != 0) return -1;
-    emu_table *t = emu_data_table(r, emu_get_str(r->body, "TableName"));
-    if (!t) return -1;
-    emu_loc l;
-    emu_expr *cond = NULL;
+    emu_write w;
     int rc = -1;
-    if (emu_locate(r, t, key, 1, &l) != 0) goto out;
-    if (emu_cond_prepare(r, r->body, "ConditionExpression", NULL, &cond) != 0) goto out;
-    emu_part *p = &t->parts[l.part];
-    pthread_rwlock_wrlock(&p->lock);
-    emu_entry *e = emu_loc_entry(&l, 0);
-    const emu_version *v = emu_entry_latest(e);
-    const cJSON *old = v ? v->item : NULL;
-    size_t old_size = v ? v->size : 0;
-    int ok = emu_cond_check(r, cond, old);
+    if (emu_write_begin(r, key, 1, 0, NULL, &w) != 0) goto out;
+    emu_write_lock(&w, 0);
+    int ok = emu_cond_check(r, w.cond, w.old);
     if (ok != 1) {
-        if (ok == 0) emu_ccf(r, r->body, old);
-        pthread_rwlock_unlock(&p->lock);
+        emu_write_refuse(r, &w, ok);
         goto out;
     }
-    cJSON *ret = strcmp(rv, "ALL_OLD") == 0 && old ? cJSON_Duplicate(old, 1) : NULL;
-    if (old) emu_entry_write(t, p, e, emu_commit_ts(r->srv), 0, NULL, r->srv->retain_ns);
-    pthread_rwlock_unlock(&p->lock);
+    cJSON *ret = strcmp(w.rv, "ALL_OLD") == 0 && w.old ? cJSON_Duplicate(w.old, 1) : NULL;
+    if (w.old) emu_entry_write(w.t, w.p, w.e, emu_commit_ts(r->srv), 0, NULL, r->srv->retain_ns);
+    pthread_rwlock_unlock(&w.p->lock);
     r->out = cJSON_CreateObject();
     if (ret) cJSON_AddItemToObject(r->out, "Attributes", ret);
     /* Deleting a missing item still costs one write unit. */
-    emu_cc_single(r, t->name, 0, emu_write_units(old_size));
+    emu_cc_single(r, w.t->name, 0, emu_write_units(w.old_size));
     rc = 0;
 out:
-    emu_expr_free(cond);
-    free(l.hkey);
-    emu_table_put(t);
+    emu_write_end(&w);
     return rc;
 }
 
