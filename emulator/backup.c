@@ -29,19 +29,6 @@
  * (unless the fault gives ms=): "split across the cut", not ancient history. */
 #define EMU_TEAR_DEFAULT_MS 1000
 
-static int emu_name_valid(const char *n)
-{
-    size_t l = n ? strlen(n) : 0;
-    if (l < EMU_NAME_MIN || l > EMU_NAME_MAX) return 0;
-    for (size_t i = 0; i < l; i++) {
-        char c = n[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-' || c == '.'))
-            return 0;
-    }
-    return 1;
-}
-
 static cJSON *emu_ns_json(int64_t ns)
 {
     /* Decimal strings: a double cannot hold nanoseconds since the epoch, and a JSON
@@ -566,11 +553,7 @@ int emu_op_create_backup(emu_req *r)
     emu_server *s = r->srv;
     const char *tname = emu_get_str(r->body, "TableName");
     const char *bname = emu_get_str(r->body, "BackupName");
-    if (!tname || !bname)
-        return emu_fail(r, "ValidationException",
-                        "1 validation error detected: Value null at '%s' failed to satisfy "
-                        "constraint: Member must not be null",
-                        tname ? "backupName" : "tableName");
+    if (!tname || !bname) return emu_fail_null(r, tname ? "BackupName" : "TableName");
     if (!emu_name_valid(bname))
         return emu_fail(r, "ValidationException",
                         "1 validation error detected: Value '%s' at 'backupName' failed to "
@@ -643,12 +626,8 @@ int emu_op_create_backup(emu_req *r)
 
 static emu_backup *emu_need_backup(emu_req *r)
 {
-    const char *arn = emu_get_str(r->body, "BackupArn");
-    if (!arn)
-        return emu_fail(r, "ValidationException",
-                        "1 validation error detected: Value null at 'backupArn' failed to "
-                        "satisfy constraint: Member must not be null"),
-               NULL;
+    const char *arn = emu_need_str(r, "BackupArn");
+    if (!arn) return NULL;
     emu_backup *b = emu_backup_find(r->srv, arn);
     if (!b) emu_fail(r, "BackupNotFoundException", "Backup not found: %s", arn);
     return b;
@@ -826,11 +805,8 @@ static emu_table *emu_restore_target(emu_req *r, const cJSON *schema, const char
 int emu_op_restore_from_backup(emu_req *r)
 {
     emu_server *s = r->srv;
-    const char *target = emu_get_str(r->body, "TargetTableName");
-    if (!target)
-        return emu_fail(r, "ValidationException",
-                        "1 validation error detected: Value null at 'targetTableName' failed to "
-                        "satisfy constraint: Member must not be null");
+    const char *target = emu_need_str(r, "TargetTableName");
+    if (!target) return -1;
     emu_backup *b = emu_need_backup(r);
     if (!b) return -1;
     pthread_mutex_lock(&s->backups_lock);
@@ -874,11 +850,7 @@ int emu_op_restore_pitr(emu_req *r)
     const char *target = emu_get_str(r->body, "TargetTableName");
     const char *src = emu_get_str(r->body, "SourceTableName");
     if (!src) src = emu_get_str(r->body, "SourceTableArn");
-    if (!target || !src)
-        return emu_fail(r, "ValidationException",
-                        "1 validation error detected: Value null at '%s' failed to satisfy "
-                        "constraint: Member must not be null",
-                        target ? "sourceTableName" : "targetTableName");
+    if (!target || !src) return emu_fail_null(r, target ? "SourceTableName" : "TargetTableName");
     const cJSON *latest = cJSON_GetObjectItemCaseSensitive(r->body, "UseLatestRestorableTime");
     const cJSON *when = cJSON_GetObjectItemCaseSensitive(r->body, "RestoreDateTime");
     if (cJSON_IsTrue(latest) && when)

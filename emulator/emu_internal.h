@@ -24,6 +24,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define EMU_REGION "us-east-1"
 #define EMU_ACCOUNT "000000000000"
@@ -294,6 +295,38 @@ int64_t emu_commit_ts(emu_server *s);
 double emu_epoch_s(int64_t ns);
 int64_t emu_parse_epoch(const cJSON *v); /* JSON number of seconds -> ns; -1 if not */
 const char *emu_get_str(const cJSON *obj, const char *name);
+/* Fails r as DynamoDB does for a missing required member: "1 validation error detected:
+ * Value null at 'member' failed to satisfy constraint: Member must not be null", with the
+ * member's first letter in lower case as DynamoDB writes it (TableName -> tableName).
+ * Returns -1. */
+static inline int emu_fail_null(emu_req *r, const char *member)
+{
+    char first = member[0] >= 'A' && member[0] <= 'Z' ? (char)(member[0] - 'A' + 'a') : member[0];
+    return emu_fail(r, "ValidationException",
+                    "1 validation error detected: Value null at '%c%s' failed to satisfy "
+                    "constraint: Member must not be null",
+                    first, member + 1);
+}
+/* The string member of the request body, or NULL after emu_fail_null when it is missing. */
+static inline const char *emu_need_str(emu_req *r, const char *member)
+{
+    const char *v = emu_get_str(r->body, member);
+    if (!v) emu_fail_null(r, member);
+    return v;
+}
+/* 1 if n is a valid table or backup name: EMU_NAME_MIN..EMU_NAME_MAX of [a-zA-Z0-9_.-]. */
+static inline int emu_name_valid(const char *n)
+{
+    size_t l = n ? strlen(n) : 0;
+    if (l < EMU_NAME_MIN || l > EMU_NAME_MAX) return 0;
+    for (size_t i = 0; i < l; i++) {
+        char c = n[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.'))
+            return 0;
+    }
+    return 1;
+}
 void emu_random_hex(emu_server *s, char *out, int n);
 
 /* store.c */

@@ -108,11 +108,7 @@ static int emu_consistent(const cJSON *o)
 /* A table that can serve data operations (ACTIVE), ref'd; else ResourceNotFound. */
 static emu_table *emu_data_table(emu_req *r, const char *name)
 {
-    if (!name)
-        return emu_fail(r, "ValidationException",
-                        "1 validation error detected: Value null at 'tableName' failed to "
-                        "satisfy constraint: Member must not be null"),
-               NULL;
+    if (!name) return emu_fail_null(r, "TableName"), NULL;
     emu_table *t = emu_table_get(r->srv, name);
     if (!t) return emu_fail(r, "ResourceNotFoundException", "Requested resource not found"), NULL;
     if (emu_table_status(t) != EMU_TS_ACTIVE) {
@@ -167,10 +163,7 @@ static cJSON *emu_key_of(const emu_table *t, const emu_index *ix, const cJSON *i
 static int emu_validate_item(emu_req *r, const cJSON *item, const char *toolarge)
 {
     char err[512];
-    if (!cJSON_IsObject(item))
-        return emu_fail(r, "ValidationException",
-                        "1 validation error detected: Value null at 'item' failed to satisfy "
-                        "constraint: Member must not be null");
+    if (!cJSON_IsObject(item)) return emu_fail_null(r, "Item");
     if (ddb_item_size(item) > DDB_MAX_ITEM_BYTES)
         return emu_fail(r, "ValidationException", "%s", toolarge);
     if (ddb_item_validate(item, err, sizeof err) != 0)

@@ -14,19 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int emu_name_ok(const char *n)
-{
-    size_t l = n ? strlen(n) : 0;
-    if (l < EMU_NAME_MIN || l > EMU_NAME_MAX) return 0;
-    for (size_t i = 0; i < l; i++) {
-        char c = n[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-' || c == '.'))
-            return 0;
-    }
-    return 1;
-}
-
 /* "arn:aws:dynamodb:REGION:ACCT:table/NAME[/...]" or NAME -> NAME. */
 static void emu_table_name_of(const char *name_or_arn, char *out, size_t outlen)
 {
@@ -164,7 +151,7 @@ static int emu_parse_indexes(emu_req *r, emu_table *t, const cJSON *list, int gl
         emu_index *x = &t->idx[t->nidx];
         memset(x, 0, sizeof *x);
         const char *name = emu_get_str(ix, "IndexName");
-        if (!emu_name_ok(name))
+        if (!emu_name_valid(name))
             return emu_fail(r, "ValidationException", "Invalid IndexName: '%s'", name ? name : "");
         for (int i = 0; i < t->nidx; i++)
             if (strcmp(t->idx[i].name, name) == 0)
@@ -214,7 +201,7 @@ int emu_table_from_schema(emu_server *s, const cJSON *schema, const char *name, 
                           emu_table **out)
 {
     *out = NULL;
-    if (!emu_name_ok(name))
+    if (!emu_name_valid(name))
         return emu_fail(r, "ValidationException",
                         "1 validation error detected: Value '%s' at 'tableName' failed to "
                         "satisfy constraint: Member must satisfy regular expression pattern: "
@@ -242,9 +229,7 @@ int emu_table_from_schema(emu_server *s, const cJSON *schema, const char *name, 
     const cJSON *defs = cJSON_GetObjectItemCaseSensitive(schema, "AttributeDefinitions");
     if (!cJSON_IsArray(defs) || cJSON_GetArraySize(defs) < 1) {
         emu_table_free(t);
-        return emu_fail(r, "ValidationException",
-                        "1 validation error detected: Value null at 'attributeDefinitions' "
-                        "failed to satisfy constraint: Member must not be null");
+        return emu_fail_null(r, "AttributeDefinitions");
     }
     const cJSON *d;
     cJSON_ArrayForEach(d, defs)
@@ -591,14 +576,8 @@ int emu_item_key(emu_req *r, emu_table *t, const cJSON *item, int key_only, cons
 
 static emu_table *emu_need_table(emu_req *r, const char *field)
 {
-    const char *name = emu_get_str(r->body, field);
-    if (!name) {
-        emu_fail(r, "ValidationException",
-                 "1 validation error detected: Value null at '%c%s' failed to satisfy "
-                 "constraint: Member must not be null",
-                 field[0] + 32, field + 1);
-        return NULL;
-    }
+    const char *name = emu_need_str(r, field);
+    if (!name) return NULL;
     emu_table *t = emu_table_get(r->srv, name);
     if (!t)
         emu_fail(r, "ResourceNotFoundException",
@@ -722,12 +701,8 @@ int emu_op_list_tables(emu_req *r)
 
 static emu_table *emu_table_by_arn(emu_req *r)
 {
-    const char *arn = emu_get_str(r->body, "ResourceArn");
-    if (!arn)
-        return emu_fail(r, "ValidationException",
-                        "1 validation error detected: Value null at 'resourceArn' failed to "
-                        "satisfy constraint: Member must not be null"),
-               NULL;
+    const char *arn = emu_need_str(r, "ResourceArn");
+    if (!arn) return NULL;
     emu_table *t = strncmp(arn, "arn:", 4) == 0 ? emu_table_get(r->srv, arn) : NULL;
     if (t && strcmp(t->arn, arn) != 0) {
         emu_table_put(t);
@@ -744,10 +719,7 @@ static emu_table *emu_table_by_arn(emu_req *r)
 int emu_op_tag_resource(emu_req *r)
 {
     const cJSON *tags = cJSON_GetObjectItemCaseSensitive(r->body, "Tags");
-    if (!cJSON_IsArray(tags))
-        return emu_fail(r, "ValidationException",
-                        "1 validation error detected: Value null at 'tags' failed to satisfy "
-                        "constraint: Member must not be null");
+    if (!cJSON_IsArray(tags)) return emu_fail_null(r, "Tags");
     emu_table *t = emu_table_by_arn(r);
     if (!t) return -1;
     pthread_mutex_lock(&t->meta_lock);
@@ -781,10 +753,7 @@ int emu_op_tag_resource(emu_req *r)
 int emu_op_untag_resource(emu_req *r)
 {
     const cJSON *keys = cJSON_GetObjectItemCaseSensitive(r->body, "TagKeys");
-    if (!cJSON_IsArray(keys))
-        return emu_fail(r, "ValidationException",
-                        "1 validation error detected: Value null at 'tagKeys' failed to "
-                        "satisfy constraint: Member must not be null");
+    if (!cJSON_IsArray(keys)) return emu_fail_null(r, "TagKeys");
     emu_table *t = emu_table_by_arn(r);
     if (!t) return -1;
     pthread_mutex_lock(&t->meta_lock);
@@ -837,12 +806,8 @@ static cJSON *emu_continuous_json(emu_table *t)
 
 static emu_table *emu_need_table_tnf(emu_req *r)
 {
-    const char *name = emu_get_str(r->body, "TableName");
-    if (!name)
-        return emu_fail(r, "ValidationException",
-                        "1 validation error detected: Value null at 'tableName' failed to "
-                        "satisfy constraint: Member must not be null"),
-               NULL;
+    const char *name = emu_need_str(r, "TableName");
+    if (!name) return NULL;
     emu_table *t = emu_table_get(r->srv, name);
     if (!t) emu_fail(r, "TableNotFoundException", "Table not found: %s", name);
     return t;
@@ -854,10 +819,7 @@ int emu_op_update_continuous_backups(emu_req *r)
         cJSON_GetObjectItemCaseSensitive(r->body, "PointInTimeRecoverySpecification");
     const cJSON *en = cJSON_GetObjectItemCaseSensitive(spec, "PointInTimeRecoveryEnabled");
     if (!cJSON_IsBool(en))
-        return emu_fail(r, "ValidationException",
-                        "1 validation error detected: Value null at "
-                        "'pointInTimeRecoverySpecification.pointInTimeRecoveryEnabled' failed "
-                        "to satisfy constraint: Member must not be null");
+        return emu_fail_null(r, "pointInTimeRecoverySpecification.pointInTimeRecoveryEnabled");
     const cJSON *days = cJSON_GetObjectItemCaseSensitive(spec, "RecoveryPeriodInDays");
     /* RecoveryPeriodInDays: 1..35, default 35 (UpdateContinuousBackups). */
     int rd = 35;
