@@ -1052,13 +1052,23 @@ typedef struct emu_bw {
     const char *table; /* its RequestItems key */
 } emu_bw;
 
-int emu_op_batch_write(emu_req *r)
+/* The RequestItems map of BatchWriteItem and BatchGetItem, or NULL (r failed) when it is
+ * missing or names no table. */
+static const cJSON *emu_request_items(emu_req *r)
 {
     const cJSON *ri = cJSON_GetObjectItemCaseSensitive(r->body, "RequestItems");
     if (!cJSON_IsObject(ri) || !ri->child)
         return emu_fail(r, "ValidationException",
                         "1 validation error detected: Value at 'requestItems' failed to satisfy "
-                        "constraint: Member must have length greater than or equal to 1");
+                        "constraint: Member must have length greater than or equal to 1"),
+               NULL;
+    return ri;
+}
+
+int emu_op_batch_write(emu_req *r)
+{
+    const cJSON *ri = emu_request_items(r);
+    if (!ri) return -1;
     int total = 0;
     const cJSON *tb, *w;
     cJSON_ArrayForEach(tb, ri)
@@ -1177,11 +1187,8 @@ out:
 
 int emu_op_batch_get(emu_req *r)
 {
-    const cJSON *ri = cJSON_GetObjectItemCaseSensitive(r->body, "RequestItems");
-    if (!cJSON_IsObject(ri) || !ri->child)
-        return emu_fail(r, "ValidationException",
-                        "1 validation error detected: Value at 'requestItems' failed to satisfy "
-                        "constraint: Member must have length greater than or equal to 1");
+    const cJSON *ri = emu_request_items(r);
+    if (!ri) return -1;
     int total = 0;
     const cJSON *tb, *k;
     cJSON_ArrayForEach(tb, ri)
