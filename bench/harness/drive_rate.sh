@@ -2,14 +2,15 @@
 # drive_rate.sh - how fast `backcheck run` drives a target, against wrk sending the same
 # PutItem requests to the same server in the same run, and what the history costs.
 #
-#   bench/harness/drive_rate.sh [BUILD_DIR] [SECONDS] [CONNECTIONS]
+#   [ROUNDS=3] [PIN=0|1] bench/harness/drive_rate.sh [BUILD_DIR] [SECONDS] [CONNECTIONS]
 #
 # Starts `backcheck serve --no-auth` on a free loopback port, then
 #   1. wrk -t C -c C -d S with putitem.lua (a unique key per request) -> requests/s
 #   2. bench_curl_put URL S C: the same requests through libcurl's easy interface and
 #      nothing else (the floor of any libcurl client) -> requests/s
 #   3. backcheck run drive-insert.json --endpoint (insert, C threads, closed loop) -> ops/s
-# and prints the ratio harness/wrk, the harness's CPU time per op, the history's bytes
+# ROUNDS times, interleaved, and prints each round and the medians: the ratio
+# harness/wrk, the harness's CPU time per op, the history's bytes
 # per op and the harness's memory per op (RSS at the end of the workload of a run twice
 # as long minus a short one, over the extra ops; the server runs in its own process so
 # its store is not counted).
@@ -22,6 +23,7 @@ set -eu
 BUILD=${1:-build}
 SECS=${2:-5}
 CONNS=${3:-4}
+ROUNDS=${ROUNDS:-3}
 NCPU=$(nproc)
 PIN=${PIN:-$([ "$NCPU" -ge 2 ] && echo 1 || echo 0)}
 if [ "$PIN" = 1 ]; then
@@ -46,14 +48,6 @@ ddb() { curl -s -X POST "$URL" -H 'Content-Type: application/x-amz-json-1.0' \
 ddb CreateTable '{"TableName":"bench","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],"AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"}' >/dev/null
 sleep 0.5
 
-$CLIENT_CPUS wrk -t "$CONNS" -c "$CONNS" -d "${SECS}s" -s "$HERE/putitem.lua" "$URL" >"$WORK/wrk.txt"
-WRK_RPS=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")
-NON2XX=$(awk '/Non-2xx/ {print $NF}' "$WORK/wrk.txt")
-CURL_RPS=0
-if [ -x "$BUILD/harness/bench_curl_put" ]; then
-    CURL_RPS=$($CLIENT_CPUS "$BUILD/harness/bench_curl_put" "$URL" "$SECS" "$CONNS" | awk '{print $NF}')
-fi
-
 sed "s/\"threads\": 4/\"threads\": $CONNS/" "$HERE/drive-insert.json" >"$WORK/drive.json"
 run() { # run DURATION -> prints "ops rss_kb_at_workload_end history_bytes cpu_ticks"
     # RSS is sampled while the workload runs and read at its end, before the restores,
@@ -75,25 +69,52 @@ run() { # run DURATION -> prints "ops rss_kb_at_workload_end history_bytes cpu_t
     ops=$(grep -c '"type":"op"' "$d/history.jsonl")
     echo "$ops $rss $(stat -c %s "$d/history.jsonl") $cpu"
 }
-read -r OPS1 RSS1 HB1 CPU1 < <(run "$SECS")
+# ROUNDS rounds of the three clients, interleaved, so that a change in the machine's
+# load between them shows in every round rather than in one client's figure.
+ROUND_LINES=""
+for r in $(seq "$ROUNDS"); do
+    BENCH_RUN=$r $CLIENT_CPUS wrk -t "$CONNS" -c "$CONNS" -d "${SECS}s" -s "$HERE/putitem.lua" \
+        "$URL" >"$WORK/wrk.txt"
+    WRK_RPS=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")
+    NON2XX=$(awk '/Non-2xx/ {print $NF}' "$WORK/wrk.txt")
+    CURL_RPS=0
+    if [ -x "$BUILD/harness/bench_curl_put" ]; then
+        CURL_RPS=$($CLIENT_CPUS "$BUILD/harness/bench_curl_put" "$URL" "$SECS" "$CONNS" |
+            awk '{print $NF}')
+    fi
+    read -r OPS1 RSS1 HB1 CPU1 < <(run "$SECS")
+    ROUND_LINES="$ROUND_LINES$WRK_RPS ${NON2XX:-0} $CURL_RPS $OPS1 $RSS1 $HB1 $CPU1
+"
+done
 read -r OPS2 RSS2 HB2 CPU2 < <(run "$((SECS * 2))")
-python3 - "$WRK_RPS" "$SECS" "$OPS1" "$RSS1" "$HB1" "$OPS2" "$RSS2" "$HB2" "$CONNS" "${NON2XX:-0}" \
-    "$CPU1" "$(getconf CLK_TCK)" "$PIN" "$CURL_RPS" <<'PY'
-import sys
-wrk, secs, ops1, rss1, hb1, ops2, rss2, hb2, conns, non2xx, cpu1, hz, pin, curl_rps = sys.argv[1:]
-curl_rps = float(curl_rps)
-wrk = float(wrk); secs = float(secs)
-ops1, rss1, hb1, ops2, rss2, hb2 = map(int, (ops1, rss1, hb1, ops2, rss2, hb2))
-rate = ops1 / secs
+printf '%s' "$ROUND_LINES" >"$WORK/rounds.txt"
+python3 - "$WORK/rounds.txt" "$SECS" "$OPS2" "$RSS2" "$CONNS" "$(getconf CLK_TCK)" "$PIN" <<'PY'
+import statistics, sys
+path, secs, ops2, rss2, conns, hz, pin = sys.argv[1:]
+secs = float(secs); ops2 = int(ops2); rss2 = int(rss2); hz = int(hz)
+rounds = []
+for line in open(path):
+    wrk, non2xx, curl, ops, rss, hb, cpu = line.split()
+    ops = int(ops)
+    rounds.append(dict(wrk=float(wrk), non2xx=non2xx, curl=float(curl), ops=ops, rss=int(rss),
+                       hb=int(hb), rate=ops / secs, cpu_us=int(cpu) / hz * 1e6 / ops))
 print(f"connections            {conns}   ({'server on CPU 0, load on the others' if pin == '1' else 'server and load share the CPUs'})")
-print(f"wrk PutItem            {wrk:10.0f} req/s   (non-2xx: {non2xx})")
-if curl_rps > 0:
-    print(f"libcurl floor          {curl_rps:10.0f} req/s   (bench_curl_put: {curl_rps / wrk:.2f} of wrk)")
-print(f"backcheck insert       {rate:10.0f} ops/s   ({ops1} ops in {secs:g} s, journaled)")
-print(f"ratio harness/wrk      {rate / wrk:10.2f}")
-print(f"harness CPU per op     {int(cpu1) / int(hz) * 1e6 / ops1:10.1f} us   (user+system, whole process)")
-print(f"history bytes per op   {hb1 / ops1:10.1f}")
-extra = ops2 - ops1
-print(f"harness memory per op  {max(0, rss2 - rss1) * 1024 / extra if extra > 0 else 0:10.1f} bytes"
-      f"   (RSS {rss1} KB at {ops1} ops, {rss2} KB at {ops2} ops)")
+for i, r in enumerate(rounds, 1):
+    floor = f"   libcurl floor {r['curl']:6.0f} req/s ({r['curl'] / r['wrk']:.2f} of wrk)" if r['curl'] > 0 else ""
+    print(f"round {i}: wrk {r['wrk']:6.0f} req/s (non-2xx {r['non2xx']}){floor}"
+          f"   backcheck {r['rate']:6.0f} ops/s   ratio {r['rate'] / r['wrk']:.2f}"
+          f"   {r['cpu_us']:.1f} us CPU/op")
+med = lambda k: statistics.median(x[k] for x in rounds)
+ratios = [x['rate'] / x['wrk'] for x in rounds]
+print(f"wrk PutItem            {med('wrk'):10.0f} req/s   (median of {len(rounds)})")
+if med('curl') > 0:
+    print(f"libcurl floor          {med('curl'):10.0f} req/s   (bench_curl_put, median)")
+print(f"backcheck insert       {med('rate'):10.0f} ops/s   (median; journaled)")
+print(f"ratio harness/wrk      {statistics.median(ratios):10.2f}   (median; range {min(ratios):.2f}-{max(ratios):.2f})")
+print(f"harness CPU per op     {med('cpu_us'):10.1f} us   (user+system of the whole process to the end of the workload, median)")
+last = rounds[-1]
+print(f"history bytes per op   {last['hb'] / last['ops']:10.1f}")
+extra = ops2 - last['ops']
+print(f"harness memory per op  {max(0, rss2 - last['rss']) * 1024 / extra if extra > 0 else 0:10.1f} bytes"
+      f"   (RSS {last['rss']} KB at {last['ops']} ops, {rss2} KB at {ops2} ops)")
 PY

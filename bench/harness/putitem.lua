@@ -1,6 +1,6 @@
 -- putitem.lua - wrk script: the same conditional PutItem the `insert` workload sends
 -- (attribute_not_exists on the hash key, wid, ver, a 100-byte payload), one unique key
--- per request, unsigned (for `backcheck serve --no-auth`).
+-- per request (and per BENCH_RUN), unsigned (for `backcheck serve --no-auth`).
 local counter = 0
 local tid = 0
 local threads = {}
@@ -19,10 +19,12 @@ end
 
 local pay = string.rep("x", 100)
 local tbl = os.getenv("BENCH_TABLE") or "bench"
+-- BENCH_RUN keeps the keys of repeated wrk runs against one table apart.
+local run = os.getenv("BENCH_RUN") or "0"
 
 function request()
   counter = counter + 1
-  local key = string.format("wrk/%d/%d", tid, counter)
+  local key = string.format("wrk/%s/%d/%d", run, tid, counter)
   local body = string.format(
     '{"TableName":"%s","Item":{"pk":{"S":"%s"},"wid":{"S":"%d.%d"},"ver":{"N":"1"},' ..
     '"pay":{"S":"%s"}},"ConditionExpression":"attribute_not_exists(#h)",' ..
