@@ -626,8 +626,10 @@ static int sign_sts(const ddb_sigv4_input *in, ddb_sigv4_keycache *cache, EVP_MD
         sha256_with(md, in->secret_access_key, strlen(in->secret_access_key), fp);
         if (cache->valid && cache->mac && strcmp(cache->date, date) == 0 &&
             strcmp(cache->region, in->region) == 0 && strcmp(cache->service, in->service) == 0 &&
-            CRYPTO_memcmp(cache->secret_fingerprint, fp, 32) == 0)
-            return hmac_run(cache->mac, 1, sts, sts_len, sig);
+            CRYPTO_memcmp(cache->secret_fingerprint, fp, 32) == 0 &&
+            hmac_run(cache->mac, 1, sts, sts_len, sig) == 0)
+            return 0;
+        /* A miss, or a context that cannot be reinitialised: derive the key afresh. */
     }
     unsigned char key[32];
     if (derive_key(in->secret_access_key, date, in->region, in->service, key) != 0) return -1;
