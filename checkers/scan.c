@@ -443,9 +443,35 @@ FS_INLINE uint64_t swar8_value(uint64_t v)
            32;
 }
 
-FS_INLINE int fs_int(fs *p, int64_t *out)
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* Eight bytes at *q (the caller knows they are there): how many leading bytes are digits
+ * (x ^ '0' is below 10 only for a digit; adding 0x76 sets the high bit of any other byte,
+ * and a carry out of a byte comes only from a byte already flagged), then those digits'
+ * value in one step, added to *v, and *q moved past them. 1 when all eight were digits
+ * (the number may go on), 0 when it ended in this block. */
+FS_INLINE int swar8_digits(const char **q, uint64_t *v)
 {
     static const uint64_t pow10[8] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
+    uint64_t x, t, m;
+    memcpy(&x, *q, 8);
+    t = x ^ 0x3030303030303030ULL;
+    m = ((t + 0x7676767676767676ULL) | t) & 0x8080808080808080ULL;
+    if (!m) {
+        *v = *v * 100000000ULL + swar8_value(t);
+        *q += 8;
+        return 1;
+    }
+    int nd = __builtin_ctzll(m) >> 3;
+    if (nd) {
+        *v = *v * pow10[nd] + swar8_value(t << (8 * (8 - nd)));
+        *q += nd;
+    }
+    return 0;
+}
+#endif
+
+FS_INLINE int fs_int(fs *p, int64_t *out)
+{
     const char *q = p->s, *e = p->e;
     int neg = 0;
     uint64_t v = 0;
@@ -455,30 +481,10 @@ FS_INLINE int fs_int(fs *p, int64_t *out)
     }
     const char *start = q;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    /* Eight bytes at a time: how many leading bytes are digits (x ^ '0' is below 10 only
-     * for a digit; adding 0x76 sets the high bit of any other byte, and a carry out of a
-     * byte comes only from a byte already flagged), then those digits' value in one step.
-     * Three blocks reach past the 19 digits an int64 holds (unsigned wrap is harmless:
-     * the length check below rejects such a number). */
-    for (int b = 0; b < 3 && e - q >= 8; b++) {
-        uint64_t x, t, m;
-        memcpy(&x, q, 8);
-        t = x ^ 0x3030303030303030ULL;
-        m = ((t + 0x7676767676767676ULL) | t) & 0x8080808080808080ULL;
-        if (!m) {
-            v = v * 100000000ULL + swar8_value(t);
-            q += 8;
-            continue;
-        }
-        int nd = __builtin_ctzll(m) >> 3;
-        if (nd) {
-            v = v * pow10[nd] + swar8_value(t << (8 * (8 - nd)));
-            q += nd;
-        }
-        goto done;
-    }
-#else
-    (void)pow10;
+    /* Eight bytes at a time. Three blocks reach past the 19 digits an int64 holds
+     * (unsigned wrap is harmless: the length check below rejects such a number). */
+    for (int b = 0; b < 3 && e - q >= 8; b++)
+        if (!swar8_digits(&q, &v)) goto done;
 #endif
     while (q < e && *q >= '0' && *q <= '9') {
         v = v * 10 + (uint64_t)(*q - '0');
@@ -841,26 +847,10 @@ FS_INLINE int fs_uint_j(fs *p, int64_t *out)
     const char *q = p->s;
     uint64_t v = 0;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    static const uint64_t pow10[8] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
     /* Three blocks reach past the 19 digits an int64 holds; with 24 bytes left the blocks
      * need no bounds test each (fewer: near the line's end, digit by digit below). */
     if (p->e - q >= 24) {
-        for (int b = 0; b < 3; b++) {
-            uint64_t x, t, m;
-            memcpy(&x, q, 8);
-            t = x ^ 0x3030303030303030ULL;
-            m = ((t + 0x7676767676767676ULL) | t) & 0x8080808080808080ULL;
-            if (!m) {
-                v = v * 100000000ULL + swar8_value(t);
-                q += 8;
-                continue;
-            }
-            int nd = __builtin_ctzll(m) >> 3;
-            if (nd) {
-                v = v * pow10[nd] + swar8_value(t << (8 * (8 - nd)));
-                q += nd;
-            }
-            break;
+        for (int b = 0; b < 3 && swar8_digits(&q, &v); b++) {
         }
         goto done;
     }
