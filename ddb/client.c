@@ -100,6 +100,7 @@ struct ddb_client {
     char path[512];
     char config_error[384]; /* set when the endpoint or credentials are unusable */
     ddb_sigv4_keycache keys;
+    unsigned char secret_fp[32]; /* SHA-256 of cfg.creds.secret_access_key */
     pcg32 rng;
     char curl_err[CURL_ERROR_SIZE];
     /* Response of the attempt in flight. */
@@ -149,8 +150,11 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
         c->resp_crc[0] = '\0';
         c->resp_errtype[0] = '\0';
     }
-    header_value(data, n, "x-amz-crc32", c->resp_crc, sizeof(c->resp_crc));
-    header_value(data, n, "x-amzn-ErrorType", c->resp_errtype, sizeof(c->resp_errtype));
+    /* Both headers read start with "x-amz": most lines are skipped at the first byte. */
+    if (n > 5 && (data[0] == 'x' || data[0] == 'X')) {
+        header_value(data, n, "x-amz-crc32", c->resp_crc, sizeof(c->resp_crc));
+        header_value(data, n, "x-amzn-ErrorType", c->resp_errtype, sizeof(c->resp_errtype));
+    }
     return n;
 }
 
@@ -213,6 +217,11 @@ ddb_client *ddb_client_new(const ddb_config *cfg)
                  "no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or configure "
                  "a profile (AWS_PROFILE)");
 
+    /* The secret is fixed for the client's life: its fingerprint, which the key cache
+     * compares on every request, is hashed once. */
+    ddb_sha256(c->cfg.creds.secret_access_key, strlen(c->cfg.creds.secret_access_key),
+               c->secret_fp);
+
     CURL *h = c->curl;
     curl_easy_setopt(h, CURLOPT_URL, c->cfg.endpoint);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for timeouts */
@@ -258,6 +267,7 @@ void ddb_client_free(ddb_client *c)
     ddb_buf_free(&c->req);
     /* The struct holds the secret and the derived key: wipe before freeing. */
     memset(&c->cfg.creds, 0, sizeof(c->cfg.creds));
+    memset(c->secret_fp, 0, sizeof(c->secret_fp));
     ddb_sigv4_keycache_clear(&c->keys);
     free(c);
 }
@@ -343,7 +353,12 @@ static void perform_attempt(ddb_client *c, const char *operation, const char *bo
         c->date_s = now_s;
     }
     const char *amz_date = c->amz_date;
-    snprintf(target, sizeof(target), "%s%s", DDB_TARGET_PREFIX, operation);
+    size_t oplen = strlen(operation);
+    if (oplen > sizeof(target) - sizeof(DDB_TARGET_PREFIX))
+        oplen = sizeof(target) - sizeof(DDB_TARGET_PREFIX);
+    memcpy(target, DDB_TARGET_PREFIX, sizeof(DDB_TARGET_PREFIX) - 1);
+    memcpy(target + sizeof(DDB_TARGET_PREFIX) - 1, operation, oplen);
+    target[sizeof(DDB_TARGET_PREFIX) - 1 + oplen] = '\0';
     const ddb_creds *cr = &c->cfg.creds;
     ddb_header hs[5] = {
         {"Host", c->host_header},
@@ -367,6 +382,7 @@ static void perform_attempt(ddb_client *c, const char *operation, const char *bo
         .access_key_id = cr->access_key_id,
         .secret_access_key = cr->secret_access_key,
         .normalize_path = 1,
+        .secret_fingerprint = c->secret_fp,
     };
     char *authz = NULL;
     /* The header list lives on this stack frame: curl reads it only inside
@@ -558,31 +574,78 @@ static int build_body(ddb_client *c, const char *operation, const cJSON *request
     return 0;
 }
 
-ddb_err ddb_call(ddb_client *c, const char *operation, const cJSON *request, ddb_result *out)
+/* The text of a JSON object into c->req, ReturnConsumedCapacity spliced in as
+ * build_body splices it into a printed tree. */
+static int build_body_text(ddb_client *c, const char *operation, const char *json, size_t len)
+{
+    ddb_buf *b = &c->req;
+    b->len = 0;
+    b->oom = 0;
+    if (len < 2 || json[0] != '{' || json[len - 1] != '}') return -1;
+    if (!ddb_op_accepts_consumed_capacity(operation)) {
+        ddb_buf_append(b, json, len);
+        return b->oom ? -1 : 0;
+    }
+    ddb_buf_reserve(b, len + sizeof(RCC_MEMBER) + 1);
+    ddb_buf_append(b, json, len - 1);
+    if (b->oom) return -1;
+    /* "{}" takes no comma; any other object has a member before ours. */
+    if (len > 2) ddb_buf_putc(b, ',');
+    ddb_buf_append(b, RCC_MEMBER "}", sizeof(RCC_MEMBER "}") - 1);
+    return b->oom ? -1 : 0;
+}
+
+/* Fails *out before anything is sent: no client, no operation or a bad configuration.
+ * 1 when it did. */
+static int call_precheck(ddb_client *c, const char *operation, ddb_result *out)
 {
     memset(out, 0, sizeof(*out));
     if (!c || !operation || !*operation) {
         out->err = DDB_ERR_CONFIG;
         out->outcome = DDB_OUTCOME_FAIL;
         snprintf(out->err_message, sizeof(out->err_message), "no client or operation");
-        return out->err;
+        return 1;
     }
     if (c->config_error[0]) {
         out->err = DDB_ERR_CONFIG;
         out->outcome = DDB_OUTCOME_FAIL;
         snprintf(out->err_message, sizeof(out->err_message), "%s", c->config_error);
         out->invoke_ns = out->complete_ns = bc_now_ns();
-        return out->err;
+        return 1;
     }
+    return 0;
+}
+
+static ddb_err body_error(const char *operation, ddb_result *out)
+{
+    out->err = DDB_ERR_CONFIG;
+    out->outcome = DDB_OUTCOME_FAIL;
+    snprintf(out->err_message, sizeof(out->err_message),
+             "cannot build the %s request body (not a JSON object, or out of memory)", operation);
+    return out->err;
+}
+
+static ddb_err call_with_body(ddb_client *c, const char *operation, ddb_result *out);
+
+ddb_err ddb_call(ddb_client *c, const char *operation, const cJSON *request, ddb_result *out)
+{
+    if (call_precheck(c, operation, out)) return out->err;
     /* The body: the request, plus ReturnConsumedCapacity=TOTAL where it applies. */
-    if (build_body(c, operation, request) != 0) {
-        out->err = DDB_ERR_CONFIG;
-        out->outcome = DDB_OUTCOME_FAIL;
-        snprintf(out->err_message, sizeof(out->err_message),
-                 "cannot build the %s request body (not a JSON object, or out of memory)",
-                 operation);
-        return out->err;
-    }
+    if (build_body(c, operation, request) != 0) return body_error(operation, out);
+    return call_with_body(c, operation, out);
+}
+
+ddb_err ddb_call_json(ddb_client *c, const char *operation, const char *json, size_t len,
+                      ddb_result *out)
+{
+    if (call_precheck(c, operation, out)) return out->err;
+    if (!json || build_body_text(c, operation, json, len) != 0) return body_error(operation, out);
+    return call_with_body(c, operation, out);
+}
+
+/* Sends c->req: the attempts, their outcomes and the result. */
+static ddb_err call_with_body(ddb_client *c, const char *operation, ddb_result *out)
+{
     const char *body = c->req.data;
     size_t body_len = c->req.len;
 

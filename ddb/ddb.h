@@ -146,6 +146,13 @@ void ddb_client_free(ddb_client *c);
  * accept it, signs, sends, retries per the standard mode, verifies x-amz-crc32, and
  * fills *out (which the caller frees with ddb_result_free). Returns out->err. */
 ddb_err ddb_call(ddb_client *c, const char *operation, const cJSON *request, ddb_result *out);
+/* ddb_call with the request given as the text of a JSON object (len bytes, borrowed), for
+ * hot paths that write their request directly rather than build and print a cJSON tree
+ * for it (the insert workload). ReturnConsumedCapacity=TOTAL is added exactly as
+ * ddb_call adds it, so the text must not carry that member: a text equal to what
+ * cJSON_PrintUnformatted prints for a request sends the same bytes as ddb_call. */
+ddb_err ddb_call_json(ddb_client *c, const char *operation, const char *json, size_t len,
+                      ddb_result *out);
 
 /* Helpers for multi-request operations (each call appended to `calls` when non-NULL is
  * left to the caller; these report totals). */

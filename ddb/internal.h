@@ -20,6 +20,17 @@ int ddb_buf_reserve(ddb_buf *b, size_t extra);
 void ddb_buf_append(ddb_buf *b, const void *data, size_t len);
 void ddb_buf_puts(ddb_buf *b, const char *s);
 void ddb_buf_putc(ddb_buf *b, char c);
+/* ddb_buf_putc for loops that write a byte at a time (canonical requests are built
+ * that way for every signed request): the common case, room already there, inline. */
+static inline void ddb_buf_putc_fast(ddb_buf *b, char c)
+{
+    if (b->len + 2 <= b->cap && !b->oom) {
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+        return;
+    }
+    ddb_buf_putc(b, c);
+}
 void ddb_buf_printf(ddb_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Hands the NUL-terminated contents to the caller (NULL after an allocation failure). */
 char *ddb_buf_take(ddb_buf *b);

@@ -40,6 +40,10 @@ typedef struct ddb_sigv4_input {
     /* Names (lower case, ';'-separated, sorted) of the headers to sign, as a verifier
      * reads them from the Authorization header; NULL signs every header given. */
     const char *signed_headers;
+    /* SHA-256 of secret_access_key (32 bytes) when the caller keeps it (a client
+     * computes it once, as its secret does not change), so that a cache hit costs no
+     * digest of the secret per request; NULL: computed here. It must match the secret. */
+    const unsigned char *secret_fingerprint;
 } ddb_sigv4_input;
 
 struct evp_mac_ctx_st;    /* OpenSSL's EVP_MAC_CTX */
@@ -77,6 +81,8 @@ typedef struct ddb_sigv4_auth {
 } ddb_sigv4_auth;
 int ddb_sigv4_parse_authorization(const char *header_value, ddb_sigv4_auth *out);
 
+/* SHA-256 of data (32 bytes out). */
+void ddb_sha256(const void *data, size_t len, unsigned char out[32]);
 /* Hex SHA-256 of data (65 bytes out). */
 void ddb_sha256_hex(const void *data, size_t len, char out[65]);
 /* Constant-time comparison of two NUL-terminated strings of equal length. */

@@ -669,6 +669,56 @@ static void test_request_bodies(void **state)
     server_stop(fs);
 }
 
+/* A request given as text reaches the server as the same bytes as its tree through
+ * ddb_call (ReturnConsumedCapacity spliced in the same way), signed, and is retried
+ * like any other; text that is not an object is refused before anything is sent. */
+static void test_call_json_same_bytes(void **state)
+{
+    (void)state;
+    scripted s[] = {
+        {200, OK_PUT, CRC_GOOD, 0}, {500, ISE, CRC_GOOD, 0},  {200, OK_PUT, CRC_GOOD, 0},
+        {200, "{}", CRC_GOOD, 0},   {200, "{}", CRC_GOOD, 0},
+    };
+    fake_server *fs = server_start(s, 5);
+    ddb_config cfg = test_config(fs->port, 3);
+    ddb_client *c = ddb_client_new(&cfg);
+    cJSON *req = put_request();
+    char *text = cJSON_PrintUnformatted(req);
+    ddb_result r;
+    assert_int_equal(ddb_call(c, "PutItem", req, &r), DDB_OK);
+    ddb_result_free(&r);
+    /* The second: a 500 first, then the retry. */
+    assert_int_equal(ddb_call_json(c, "PutItem", text, strlen(text), &r), DDB_OK);
+    assert_int_equal(r.attempts, 2);
+    assert_int_equal(r.outcome, DDB_OUTCOME_OK);
+    assert_true(r.wcu == 2.0);
+    ddb_result_free(&r);
+    /* An empty object, and an operation that takes no ReturnConsumedCapacity. */
+    assert_int_equal(ddb_call_json(c, "PutItem", "{}", 2, &r), DDB_OK);
+    ddb_result_free(&r);
+    assert_int_equal(ddb_call_json(c, "DescribeTable", "{\"TableName\":\"t\"}", 17, &r), DDB_OK);
+    ddb_result_free(&r);
+    /* Not an object: refused, nothing sent. */
+    assert_int_equal(ddb_call_json(c, "PutItem", "[1]", 3, &r), DDB_ERR_CONFIG);
+    assert_int_equal(r.outcome, DDB_OUTCOME_FAIL);
+    assert_int_equal(r.attempts, 0);
+    ddb_result_free(&r);
+    pthread_mutex_lock(&fs->mu);
+    assert_int_equal(fs->nseen, 5);
+    for (int i = 0; i < 5; i++)
+        assert_true(fs->seen[i].sig_valid);
+    assert_string_equal(fs->seen[1].body, fs->seen[0].body);
+    assert_string_equal(fs->seen[2].body, fs->seen[0].body);
+    assert_non_null(strstr(fs->seen[0].body, "\"ReturnConsumedCapacity\":\"TOTAL\""));
+    assert_string_equal(fs->seen[3].body, "{\"ReturnConsumedCapacity\":\"TOTAL\"}");
+    assert_string_equal(fs->seen[4].body, "{\"TableName\":\"t\"}");
+    pthread_mutex_unlock(&fs->mu);
+    free(text);
+    cJSON_Delete(req);
+    ddb_client_free(c);
+    server_stop(fs);
+}
+
 static void test_connect_to_keeps_host(void **state)
 {
     (void)state;
@@ -877,6 +927,7 @@ int main(void)
         cmocka_unit_test(test_missing_credentials_is_config),
         cmocka_unit_test(test_scan_all_parallel),
         cmocka_unit_test(test_request_bodies),
+        cmocka_unit_test(test_call_json_same_bytes),
         cmocka_unit_test(test_connect_to_keeps_host),
         cmocka_unit_test(test_wait_backup_available),
     };

@@ -576,6 +576,40 @@ static void test_keycache(void **state)
     assert_null(cache.mac);
 }
 
+/* A caller that keeps the secret's fingerprint (as a client does) signs exactly as one
+ * that does not, and a new secret with its own fingerprint still misses the cache. */
+static void test_keycache_caller_fingerprint(void **state)
+{
+    (void)state;
+    ddb_sigv4_input in = ddb_input("secret-one");
+    unsigned char fp1[32], fp2[32];
+    ddb_sha256("secret-one", strlen("secret-one"), fp1);
+    ddb_sha256("secret-two", strlen("secret-two"), fp2);
+    ddb_sigv4_keycache cache;
+    memset(&cache, 0, sizeof(cache));
+    char want[65], got[65];
+    assert_int_equal(ddb_sigv4_signature(&in, NULL, want), 0);
+    in.secret_fingerprint = fp1;
+    for (int i = 0; i < 3; i++) { /* a miss, then hits */
+        assert_int_equal(ddb_sigv4_signature(&in, &cache, got), 0);
+        assert_string_equal(got, want);
+        assert_true(cache.valid);
+    }
+    assert_memory_equal(cache.secret_fingerprint, fp1, 32);
+    in.secret_access_key = "secret-two";
+    in.secret_fingerprint = NULL;
+    assert_int_equal(ddb_sigv4_signature(&in, NULL, want), 0);
+    in.secret_fingerprint = fp2;
+    assert_int_equal(ddb_sigv4_signature(&in, &cache, got), 0);
+    assert_string_equal(got, want);
+    assert_memory_equal(cache.secret_fingerprint, fp2, 32);
+    /* Without the caller's fingerprint the cache computes the same one. */
+    in.secret_fingerprint = NULL;
+    assert_int_equal(ddb_sigv4_signature(&in, &cache, got), 0);
+    assert_string_equal(got, want);
+    ddb_sigv4_keycache_clear(&cache);
+}
+
 static void test_parse_rejects_garbage(void **state)
 {
     (void)state;
@@ -609,6 +643,7 @@ int main(void)
         cmocka_unit_test(test_authorization_roundtrip),
         cmocka_unit_test(test_verifier_subset_and_missing),
         cmocka_unit_test(test_keycache),
+        cmocka_unit_test(test_keycache_caller_fingerprint),
         cmocka_unit_test(test_parse_rejects_garbage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
