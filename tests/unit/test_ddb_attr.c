@@ -364,6 +364,38 @@ static void test_equal(void **state)
     assert_false(eq_json("{\"X\":1}", "{\"X\":1}")); /* invalid values are never equal */
 }
 
+/* ddb_json_quote writes what cJSON prints for the same string: every byte value
+ * alone and in context, UTF-8 and an empty string. */
+static void test_json_quote_as_cjson(void **state)
+{
+    (void)state;
+    char in[64], out[DDB_JSON_QUOTED_MAX(64)];
+    for (int c = 1; c < 256; c++) {
+        int n = snprintf(in, sizeof(in), "a%cb", c);
+        assert_int_equal(n, 3);
+        cJSON *str = cJSON_CreateString(in);
+        char *want = cJSON_PrintUnformatted(str);
+        size_t len = ddb_json_quote(out, in, 3);
+        assert_int_equal(len, strlen(want));
+        assert_memory_equal(out, want, len);
+        cJSON_free(want);
+        cJSON_Delete(str);
+    }
+    const char *cases[] = {"", "plain", "ins/0/12", "caf\xc3\xa9 \"q\" \\ /x\x7f", "\x01\x1f\n\t"};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cJSON *str = cJSON_CreateString(cases[i]);
+        char *want = cJSON_PrintUnformatted(str);
+        size_t len = ddb_json_quote(out, cases[i], strlen(cases[i]));
+        assert_int_equal(len, strlen(want));
+        assert_memory_equal(out, want, len);
+        cJSON_free(want);
+        cJSON_Delete(str);
+    }
+    /* The bound holds for the worst case. */
+    memset(in, 1, sizeof(in));
+    assert_int_equal(ddb_json_quote(out, in, sizeof(in)), DDB_JSON_QUOTED_MAX(sizeof(in)));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -376,6 +408,7 @@ int main(void)
         cmocka_unit_test(test_number_parse),
         cmocka_unit_test(test_compare),
         cmocka_unit_test(test_equal),
+        cmocka_unit_test(test_json_quote_as_cjson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
