@@ -106,8 +106,11 @@ struct ddb_client {
     /* Response of the attempt in flight. */
     ddb_buf resp;
     /* Header lines of the attempt in flight, NUL-separated, reused across requests so
-     * that building the header list costs no allocation per request. */
+     * that building the header list costs no allocation per request. The first
+     * hdr_fixed bytes are the lines that are the same for every request (hdr_nfixed of
+     * them, starting at hdr_off[]), written once by ddb_client_new. */
     ddb_buf hdr;
+    size_t hdr_fixed, hdr_nfixed, hdr_off[4];
     /* The request body, reused across requests. */
     ddb_buf req;
     /* X-Amz-Date of date_s. */
@@ -156,6 +159,31 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
         header_value(data, n, "x-amzn-ErrorType", c->resp_errtype, sizeof(c->resp_errtype));
     }
     return n;
+}
+
+/* Appends "name: value" and its NUL to c->hdr and records where it starts. */
+static void header_line(ddb_client *c, size_t *off, size_t *n, const char *name, const char *value)
+{
+    off[(*n)++] = c->hdr.len;
+    ddb_buf_puts(&c->hdr, name);
+    ddb_buf_append(&c->hdr, ": ", value[0] ? 2 : 1); /* "Name:" alone removes a header */
+    ddb_buf_puts(&c->hdr, value);
+    ddb_buf_putc(&c->hdr, '\0');
+}
+
+/* The header lines every request of this client sends, written once. Host is signed
+ * (and sent as signed, port included); User-Agent is sent as one of these lines rather
+ * than through CURLOPT_USERAGENT, which curl formats anew for every request. */
+static void fixed_headers(ddb_client *c)
+{
+    c->hdr.len = 0;
+    c->hdr_nfixed = 0;
+    header_line(c, c->hdr_off, &c->hdr_nfixed, "Host", c->host_header);
+    header_line(c, c->hdr_off, &c->hdr_nfixed, "Content-Type", DDB_CONTENT_TYPE);
+    header_line(c, c->hdr_off, &c->hdr_nfixed, "User-Agent", DDB_USER_AGENT);
+    /* No "Expect: 100-continue" round trip for large bodies. */
+    header_line(c, c->hdr_off, &c->hdr_nfixed, "Expect", "");
+    c->hdr_fixed = c->hdr.len;
 }
 
 static int parse_endpoint(ddb_client *c)
@@ -222,6 +250,14 @@ ddb_client *ddb_client_new(const ddb_config *cfg)
     ddb_sha256(c->cfg.creds.secret_access_key, strlen(c->cfg.creds.secret_access_key),
                c->secret_fp);
 
+    fixed_headers(c);
+    if (c->hdr.oom) {
+        curl_easy_cleanup(c->curl);
+        ddb_buf_free(&c->hdr);
+        free(c);
+        return NULL;
+    }
+
     CURL *h = c->curl;
     curl_easy_setopt(h, CURLOPT_URL, c->cfg.endpoint);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for timeouts */
@@ -235,7 +271,6 @@ ddb_client *ddb_client_new(const ddb_config *cfg)
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->cfg.request_timeout_ms);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, c->cfg.verify_tls ? 1L : 0L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, c->cfg.verify_tls ? 2L : 0L);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, DDB_USER_AGENT);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -247,6 +282,7 @@ ddb_client *ddb_client_new(const ddb_config *cfg)
         c->connect_to = curl_slist_append(NULL, spec);
         if (!c->connect_to) {
             curl_easy_cleanup(c->curl);
+            ddb_buf_free(&c->hdr);
             free(c);
             return NULL;
         }
@@ -289,19 +325,9 @@ typedef struct attempt_out {
     char err_message[512];
 } attempt_out;
 
-/* The most header lines one attempt sends: Host, X-Amz-Date, X-Amz-Target, Content-Type,
- * X-Amz-Security-Token, Authorization, Expect. */
-#define DDB_MAX_HEADER_LINES 7
-
-/* Appends "name: value" and its NUL to c->hdr and records where it starts. */
-static void header_line(ddb_client *c, size_t *off, size_t *n, const char *name, const char *value)
-{
-    off[(*n)++] = c->hdr.len;
-    ddb_buf_puts(&c->hdr, name);
-    ddb_buf_append(&c->hdr, ": ", value[0] ? 2 : 1); /* "Name:" alone removes a header */
-    ddb_buf_puts(&c->hdr, value);
-    ddb_buf_putc(&c->hdr, '\0');
-}
+/* The most header lines one attempt sends: Host, Content-Type, User-Agent, Expect (the
+ * same for every request), X-Amz-Date, X-Amz-Target, X-Amz-Security-Token, Authorization. */
+#define DDB_MAX_HEADER_LINES 8
 
 static void strip_type(const char *type, char *out, size_t outlen)
 {
@@ -392,13 +418,16 @@ static void perform_attempt(ddb_client *c, const char *operation, const char *bo
     size_t off[DDB_MAX_HEADER_LINES], nl = 0;
     int hrc = ddb_sigv4_authorization(&in, &c->keys, &authz);
     if (hrc == 0) {
-        c->hdr.len = 0;
+        /* The fixed lines (Host, Content-Type, ...) stay; this request's follow them. */
+        c->hdr.len = c->hdr_fixed;
         c->hdr.oom = 0;
-        for (size_t i = 0; i < nh; i++)
-            header_line(c, off, &nl, hs[i].name, hs[i].value);
+        for (size_t i = 0; i < c->hdr_nfixed; i++)
+            off[nl++] = c->hdr_off[i];
+        header_line(c, off, &nl, "X-Amz-Date", amz_date);
+        header_line(c, off, &nl, "X-Amz-Target", target);
+        if (cr->session_token[0])
+            header_line(c, off, &nl, "X-Amz-Security-Token", cr->session_token);
         header_line(c, off, &nl, "Authorization", authz);
-        /* No "Expect: 100-continue" round trip for large bodies. */
-        header_line(c, off, &nl, "Expect", "");
         if (c->hdr.oom) hrc = -1;
     }
     free(authz);

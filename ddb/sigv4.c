@@ -261,21 +261,26 @@ static int is_space(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
-/* Trims and collapses whitespace runs (folded continuation lines included). */
+/* Trims and collapses whitespace runs (folded continuation lines included). The result
+ * is never longer than v: room for all of it is made once. */
 static void canonical_value(ddb_buf *b, const char *v)
 {
     while (*v && is_space(*v))
         v++;
+    if (ddb_buf_reserve(b, strlen(v)) != 0) return;
+    char *o = b->data + b->len;
     int pending_space = 0;
     for (; *v; v++) {
         if (is_space(*v)) {
             pending_space = 1;
             continue;
         }
-        if (pending_space) ddb_buf_putc_fast(b, ' ');
+        if (pending_space) *o++ = ' ';
         pending_space = 0;
-        ddb_buf_putc_fast(b, *v);
+        *o++ = *v;
     }
+    *o = '\0';
+    b->len = (size_t)(o - b->data);
 }
 
 static char *lower_dup(const char *s)
@@ -288,9 +293,15 @@ static char *lower_dup(const char *s)
     return o;
 }
 
-static int str_ptr_cmp(const void *a, const void *b)
+/* A signed header's lower-case name and the first header given under it. */
+typedef struct hname {
+    const char *name;
+    size_t first;
+} hname;
+
+static int hname_cmp(const void *a, const void *b)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return strcmp(((const hname *)a)->name, ((const hname *)b)->name);
 }
 
 /* 1 if `name` (lower case) is an element of the ';'-separated list. */
@@ -316,13 +327,15 @@ static int list_has(const char *list, const char *name)
 static int canonical_headers(const ddb_sigv4_input *in, ddb_buf *hdrs, ddb_buf *signed_list,
                              ddb_buf *names)
 {
-    size_t off_stack[STACK_HEADERS];
-    const char *name_stack[STACK_HEADERS];
+    size_t off_stack[STACK_HEADERS], first_stack[STACK_HEADERS];
+    hname name_stack[STACK_HEADERS];
     int small = in->nheaders <= STACK_HEADERS;
     size_t *off = small ? off_stack : malloc((in->nheaders + 1) * sizeof(*off));
-    const char **sorted = small ? name_stack : malloc((in->nheaders + 1) * sizeof(*sorted));
-    int rc = off && sorted ? 0 : -1;
+    size_t *firsts = small ? first_stack : malloc((in->nheaders + 1) * sizeof(*firsts));
+    hname *sorted = small ? name_stack : malloc((in->nheaders + 1) * sizeof(*sorted));
+    int rc = off && firsts && sorted ? 0 : -1;
     size_t nn = 0;
+    int repeated = 0; /* some name given twice: values are joined, below */
     names->len = 0;
     names->oom = 0;
     for (size_t i = 0; i < in->nheaders && rc == 0; i++) {
@@ -330,40 +343,55 @@ static int canonical_headers(const ddb_sigv4_input *in, ddb_buf *hdrs, ddb_buf *
             rc = -1;
             break;
         }
-        size_t start = names->len;
-        for (const char *c = in->headers[i].name; *c; c++)
-            ddb_buf_putc_fast(names, (*c >= 'A' && *c <= 'Z') ? (char)(*c - 'A' + 'a') : *c);
-        ddb_buf_putc_fast(names, '\0');
-        if (names->oom) {
+        size_t start = names->len, nlen = strlen(in->headers[i].name);
+        if (ddb_buf_reserve(names, nlen + 1) != 0) {
             rc = -1;
             break;
         }
-        const char *ln = names->data + start;
+        char *ln = names->data + start;
+        for (size_t c = 0; c < nlen; c++) {
+            char ch = in->headers[i].name[c];
+            ln[c] = (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch;
+        }
+        ln[nlen] = '\0';
+        names->len = start + nlen + 1;
         int keep = !in->signed_headers || list_has(in->signed_headers, ln);
-        for (size_t k = 0; k < nn && keep; k++)
-            if (strcmp(names->data + off[k], ln) == 0) keep = 0;
-        if (keep)
+        for (size_t k = 0; k < nn && keep; k++) {
+            if (strcmp(names->data + off[k], ln) == 0) {
+                keep = 0;
+                repeated = 1;
+            }
+        }
+        if (keep) {
+            firsts[nn] = i;
             off[nn++] = start;
-        else
+        } else
             names->len = start;
     }
     if (rc == 0) {
-        for (size_t k = 0; k < nn; k++)
-            sorted[k] = names->data + off[k];
-        qsort(sorted, nn, sizeof(*sorted), str_ptr_cmp);
         for (size_t k = 0; k < nn; k++) {
-            ddb_buf_puts(hdrs, sorted[k]);
+            sorted[k].name = names->data + off[k];
+            sorted[k].first = firsts[k];
+        }
+        qsort(sorted, nn, sizeof(*sorted), hname_cmp);
+        for (size_t k = 0; k < nn; k++) {
+            ddb_buf_puts(hdrs, sorted[k].name);
             ddb_buf_putc_fast(hdrs, ':');
-            int first = 1;
-            for (size_t i = 0; i < in->nheaders; i++) {
-                if (strcasecmp(in->headers[i].name, sorted[k]) != 0) continue;
-                if (!first) ddb_buf_putc_fast(hdrs, ',');
-                first = 0;
-                canonical_value(hdrs, in->headers[i].value);
+            if (!repeated) {
+                /* Each name given once: its value is the one header's. */
+                canonical_value(hdrs, in->headers[sorted[k].first].value);
+            } else {
+                int first = 1;
+                for (size_t i = sorted[k].first; i < in->nheaders; i++) {
+                    if (strcasecmp(in->headers[i].name, sorted[k].name) != 0) continue;
+                    if (!first) ddb_buf_putc_fast(hdrs, ',');
+                    first = 0;
+                    canonical_value(hdrs, in->headers[i].value);
+                }
             }
             ddb_buf_putc_fast(hdrs, '\n');
             if (k > 0) ddb_buf_putc_fast(signed_list, ';');
-            ddb_buf_puts(signed_list, sorted[k]);
+            ddb_buf_puts(signed_list, sorted[k].name);
         }
         /* A verifier was told to check a header the request does not carry. */
         if (in->signed_headers) {
@@ -374,6 +402,7 @@ static int canonical_headers(const ddb_sigv4_input *in, ddb_buf *hdrs, ddb_buf *
     }
     if (!small) {
         free(off);
+        free(firsts);
         free(sorted);
     }
     return rc;

@@ -51,6 +51,8 @@ typedef struct seen_request {
     int sig_valid; /* Authorization verified with our own verifier */
     char signed_headers[1024];
     int client_port; /* to observe connection reuse */
+    char host[128], content_type[128], user_agent[128], token[128];
+    int n_host, n_content_type, n_user_agent, n_expect, n_token, n_headers;
 } seen_request;
 
 typedef struct fake_server {
@@ -203,6 +205,20 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
         sr.client_port = ntohs(((const struct sockaddr_in *)ci->client_addr)->sin_port);
+    hdr_collect hc = {.n = 0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &hc);
+    sr.n_headers = (int)hc.n;
+    for (size_t i = 0; i < hc.n; i++) {
+        const char *k = hc.h[i].name, *v = hc.h[i].value;
+        if (strcasecmp(k, "Host") == 0 && ++sr.n_host) snprintf(sr.host, sizeof sr.host, "%s", v);
+        if (strcasecmp(k, "Content-Type") == 0 && ++sr.n_content_type)
+            snprintf(sr.content_type, sizeof sr.content_type, "%s", v);
+        if (strcasecmp(k, "User-Agent") == 0 && ++sr.n_user_agent)
+            snprintf(sr.user_agent, sizeof sr.user_agent, "%s", v);
+        if (strcasecmp(k, "X-Amz-Security-Token") == 0 && ++sr.n_token)
+            snprintf(sr.token, sizeof sr.token, "%s", v);
+        if (strcasecmp(k, "Expect") == 0) sr.n_expect++;
+    }
 
     if (fs->scan_mode) return answer_scan(fs, conn, cs->body, sr.sig_valid);
 
@@ -719,6 +735,56 @@ static void test_call_json_same_bytes(void **state)
     server_stop(fs);
 }
 
+/* Every request carries each header once: the per-client ones (Host with the port,
+ * Content-Type, User-Agent) as well on the second request as on the first, the session
+ * token when there is one, and no Expect. */
+static void test_headers_once_per_request(void **state)
+{
+    (void)state;
+    scripted s[] = {
+        {200, OK_PUT, CRC_GOOD, 0}, {200, OK_PUT, CRC_GOOD, 0}, {200, OK_PUT, CRC_GOOD, 0}};
+    fake_server *fs = server_start(s, 3);
+    ddb_config cfg = test_config(fs->port, 1);
+    ddb_client *c = ddb_client_new(&cfg);
+    snprintf(cfg.creds.session_token, sizeof cfg.creds.session_token, "tok-123");
+    ddb_client *ct = ddb_client_new(&cfg);
+    cJSON *req = put_request();
+    ddb_result r;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(ddb_call(c, "PutItem", req, &r), DDB_OK);
+        ddb_result_free(&r);
+    }
+    assert_int_equal(ddb_call(ct, "PutItem", req, &r), DDB_OK);
+    ddb_result_free(&r);
+    char host[64];
+    snprintf(host, sizeof host, "127.0.0.1:%d", fs->port);
+    pthread_mutex_lock(&fs->mu);
+    assert_int_equal(fs->nseen, 3);
+    for (int i = 0; i < 3; i++) {
+        const seen_request *sr = &fs->seen[i];
+        assert_true(sr->sig_valid);
+        assert_int_equal(sr->n_host, 1);
+        assert_string_equal(sr->host, host);
+        assert_int_equal(sr->n_content_type, 1);
+        assert_string_equal(sr->content_type, "application/x-amz-json-1.0");
+        assert_int_equal(sr->n_user_agent, 1);
+        assert_true(strncmp(sr->user_agent, "backcheck/", 10) == 0);
+        assert_int_equal(sr->n_expect, 0);
+        assert_int_equal(sr->n_token, i == 2);
+    }
+    assert_string_equal(fs->seen[2].token, "tok-123");
+    assert_string_equal(fs->seen[2].signed_headers,
+                        "content-type;host;x-amz-date;x-amz-security-token;x-amz-target");
+    /* The same headers, nothing added or lost, on the second request of a client. */
+    assert_int_equal(fs->seen[1].n_headers, fs->seen[0].n_headers);
+    assert_int_equal(fs->seen[2].n_headers, fs->seen[0].n_headers + 1);
+    pthread_mutex_unlock(&fs->mu);
+    cJSON_Delete(req);
+    ddb_client_free(c);
+    ddb_client_free(ct);
+    server_stop(fs);
+}
+
 static void test_connect_to_keeps_host(void **state)
 {
     (void)state;
@@ -928,6 +994,7 @@ int main(void)
         cmocka_unit_test(test_scan_all_parallel),
         cmocka_unit_test(test_request_bodies),
         cmocka_unit_test(test_call_json_same_bytes),
+        cmocka_unit_test(test_headers_once_per_request),
         cmocka_unit_test(test_connect_to_keeps_host),
         cmocka_unit_test(test_wait_backup_available),
     };
