@@ -74,9 +74,31 @@ const char *hist_write_kind_name(hist_write_kind k)
     return names[k];
 }
 
+/* Writes the decimal digits of u ending just before end; returns where they start. */
+static char *digits_before(char *end, unsigned long long u)
+{
+    do {
+        *--end = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    return end;
+}
+
 void hist_wid(int worker, uint64_t seq, char out[HIST_WID_MAX])
 {
-    snprintf(out, HIST_WID_MAX, "%d.%llu", worker, (unsigned long long)seq);
+    /* "%d.%llu" without printf: one is written for every operation. Truncated as
+     * snprintf would (only a negative worker with a 20-digit seq is that long). */
+    char tmp[HIST_WID_MAX], *end = tmp + sizeof(tmp), *p;
+    p = digits_before(end, (unsigned long long)seq);
+    *--p = '.';
+    unsigned long long w =
+        worker < 0 ? 0ULL - (unsigned long long)worker : (unsigned long long)worker;
+    p = digits_before(p, w);
+    if (worker < 0) *--p = '-';
+    size_t n = (size_t)(end - p);
+    if (n > HIST_WID_MAX - 1) n = HIST_WID_MAX - 1;
+    memcpy(out, p, n);
+    out[n] = '\0';
 }
 
 static const char *outcome_name(int o)
@@ -117,13 +139,13 @@ static int sbuf_reserve(sbuf *b, size_t more)
     return 0;
 }
 
-/* Appends n bytes. */
-static void sbuf_put(sbuf *b, const char *s, size_t n)
+/* Appends n bytes (not NUL-terminated: serialize_op ends the line). Inline, so that
+ * the literals of a line are copied with their length known at compile time. */
+static inline void sbuf_put(sbuf *b, const char *s, size_t n)
 {
-    if (sbuf_reserve(b, n) != 0) return;
+    if (b->len + n + 1 > *b->cap && sbuf_reserve(b, n) != 0) return;
     memcpy(*b->buf + b->len, s, n);
     b->len += n;
-    (*b->buf)[b->len] = '\0';
 }
 
 /* Appends a string literal (no strlen at run time). */
@@ -171,7 +193,6 @@ static void sbuf_str(sbuf *b, const char *s)
     }
     *o++ = '"';
     b->len = (size_t)(o - *b->buf);
-    (*b->buf)[b->len] = '\0';
 }
 
 /* Capacity units as "%.10g" writes them; NaN/Inf are not JSON. The common values
@@ -201,9 +222,13 @@ static void sbuf_cstr(sbuf *b, const char *s)
     sbuf_put(b, s, strlen(s));
 }
 
+/* Room for a line without tries or writes; more is reserved as they come. */
+#define HIST_LINE_BASE 512
+
 static int serialize_op(const hist_op *op, char **buf, size_t *cap, size_t *len)
 {
     sbuf b = {buf, cap, 0, 0};
+    sbuf_reserve(&b, HIST_LINE_BASE);
     SBUF_LIT(&b, "{\"type\":\"op\",\"w\":");
     sbuf_i64(&b, op->worker);
     SBUF_LIT(&b, ",\"s\":");
@@ -283,6 +308,7 @@ static int serialize_op(const hist_op *op, char **buf, size_t *cap, size_t *len)
     }
     SBUF_LIT(&b, "]}\n");
     if (b.oom) return -1;
+    (*buf)[b.len] = '\0';
     *len = b.len;
     return 0;
 }

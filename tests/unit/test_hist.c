@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -463,6 +464,17 @@ static void test_wid_format(void **state)
     char wid[HIST_WID_MAX];
     hist_wid(12, 345678901234ULL, wid);
     assert_string_equal(wid, "12.345678901234");
+    /* As "%d.%llu" writes it, truncated as snprintf truncates. */
+    const struct {
+        int w;
+        unsigned long long s;
+    } cases[] = {{0, 0}, {7, 10}, {INT_MAX, UINT64_MAX}, {-1, 5}, {INT_MIN, UINT64_MAX}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char want[HIST_WID_MAX];
+        snprintf(want, sizeof want, "%d.%llu", cases[i].w, cases[i].s);
+        hist_wid(cases[i].w, cases[i].s, wid);
+        assert_string_equal(wid, want);
+    }
     assert_string_equal(hist_write_kind_name(HIST_APPEND), "append");
 }
 
