@@ -4,11 +4,13 @@
  * source table) and the checker ops table (one file per checker, listed in registry.c,
  * the way fio registers I/O engines).
  *
- * Memory layout is chosen for 10M-op histories (at most ~100 bytes per op): a write is a
- * 40-byte record in history order, keys are interned to integers, and each key's writes
- * are reached through one index array sorted by (key, write id). Because every key is
- * owned by one worker (docs/formats.md), sorting a key's writes by write id gives the
- * key's write order.
+ * Memory layout is chosen for 10M-op histories (at most ~100 bytes per op): keys are
+ * interned to integers and a write is a 40-byte record, the records stored in (key,
+ * write id) order, so that a key's writes are contiguous and every pass over them reads
+ * memory in sequence. Because every key is owned by one worker (docs/formats.md),
+ * sorting a key's writes by write id gives the key's write order. What depends on the
+ * history's order (tie-breaks, transactions) goes through `hist` and the transaction
+ * lists.
  */
 #ifndef BC_CHK_INTERNAL_H
 #define BC_CHK_INTERNAL_H
@@ -47,8 +49,7 @@ typedef enum chk_wkind {
 typedef enum chk_outcome { CHK_O_OK = 0, CHK_O_FAIL, CHK_O_INFO } chk_outcome;
 
 /* Write flags. */
-#define CHK_WF_TXN 1u         /* part of a TransactWriteItems */
-#define CHK_WF_GROUP_START 2u /* first write of its operation (writes of an op are contiguous) */
+#define CHK_WF_TXN 1u /* part of a TransactWriteItems */
 
 typedef struct chk_write {
     int64_t invoke_ns, complete_ns;
@@ -64,7 +65,7 @@ typedef struct chk_write {
 typedef struct chk_key {
     uint32_t str; /* offset of the NUL-terminated name in the arena */
     uint32_t len;
-    uint32_t start; /* first entry in chk_run.order */
+    uint32_t start; /* its first record in chk_run.w */
     uint32_t count; /* writes to this key */
     int16_t wl;     /* workload index of its writes (-1 unknown) */
     uint8_t multi;  /* written by more than one worker (order then by write id) */
@@ -159,10 +160,15 @@ typedef struct chk_run {
     int nwls;
 
     chk_keytab kt;
-    chk_write *w;
-    size_t nw, capw;
-    uint32_t *order;   /* write indices sorted by (key, wid) */
-    uint32_t *pos;     /* pos[write] = position within its key (0..count-1) */
+    chk_write *w;   /* nw records in (key, write id) order; key k's are w[start, start+count) */
+    uint32_t *hist; /* hist[p] = the history position (0-based, in journal order) of w[p] */
+    size_t nw;
+    size_t w_mapped;       /* bytes when w is a mapping of its own (else malloc'd) */
+    struct chk_wstore *ws; /* while the history is read: the records, bucketed by key */
+    /* Transactions of more than one write, in history order: transaction g's writes are
+     * w[txn_w[txn_at[g]]] .. w[txn_w[txn_at[g + 1] - 1]], in the order the op listed them. */
+    uint32_t *txn_at, *txn_w;
+    size_t ntxn, ntxn_w;
     uint64_t *max_seq; /* per worker: highest journaled seq (+1; 0 = none) */
     int nworkers;
 
@@ -220,7 +226,7 @@ typedef struct chk_target {
 
     int32_t *cap;     /* per key: captured position, CHK_CAP_ABSENT when absent */
     uint8_t *kflags;  /* per key: CHK_KF_* */
-    uint8_t *present; /* per write: bitmap of writes whose effect is in the snapshot */
+    uint8_t *present; /* per record of run->w: bitmap of writes whose effect is in the snapshot */
     long items, item_phantoms;
     /* classification */
     long must_present, lost, must_absent, future, window, window_captured;
@@ -382,21 +388,7 @@ int chk_profile_parse(const cJSON *g, chk_profile *out, char *err, size_t errlen
 int64_t chk_key_find_wid(const chk_run *run, uint32_t k, uint64_t wid);
 static inline const chk_write *chk_key_write(const chk_run *run, uint32_t k, uint32_t i)
 {
-    return &run->w[run->order[run->kt.keys[k].start + i]];
-}
-/* The passes over every key's writes walk run->order in sequence but read the records it
- * points to at random: once the records outgrow the cache each read would wait for
- * memory, so the record this many positions ahead is requested early and the reads
- * overlap. */
-#define CHK_PREFETCH_AHEAD 16
-/* Requests the record at run->order[p] (both cache lines a 40-byte record may span). */
-static inline void chk_prefetch_order(const chk_run *run, size_t p)
-{
-    if (p < run->nw) {
-        const char *r = (const char *)&run->w[run->order[p]];
-        __builtin_prefetch(r);
-        __builtin_prefetch(r + sizeof(chk_write) - 1);
-    }
+    return &run->w[run->kt.keys[k].start + i];
 }
 int chk_worker_workload(const chk_run *run, int worker);
 /* 1 when the wid lies beyond what the journal recorded for its worker (interrupted run). */

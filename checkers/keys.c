@@ -14,16 +14,15 @@ static int keys_check(chk_run *run, chk_target *t, char *err, size_t errlen)
     int64_t absent_after = t->a == CHK_NS_POS_INF ? CHK_NS_POS_INF : t->a + t->after;
     for (uint32_t k = 0; k < run->kt.nkeys; k++) {
         const chk_key *ck = &run->kt.keys[k];
-        const uint32_t *o = run->order + ck->start;
+        const chk_write *o = run->w + ck->start;
         uint64_t lost[CHK_MAX_OP_IDS], fut[CHK_MAX_OP_IDS];
         int nl = 0, nf = 0;
         long tl = 0, tf = 0;
         int64_t lmp = -1;
         for (uint32_t i = 0; i < ck->count; i++) {
-            chk_prefetch_order(run, ck->start + i + CHK_PREFETCH_AHEAD);
-            const chk_write *w = &run->w[o[i]];
+            const chk_write *w = &o[i];
             if (w->status != CHK_O_OK) continue;
-            int present = chk_present(t, o[i]);
+            int present = chk_present(t, ck->start + i);
             if (t->r == CHK_NS_POS_INF || w->complete_ns < t->r - t->before) {
                 lmp = i;
                 if (!present) {
@@ -37,9 +36,9 @@ static int keys_check(chk_run *run, chk_target *t, char *err, size_t errlen)
         }
         const char *key = chk_key_name(&run->kt, k);
         if (tl) {
-            const chk_write *last = &run->w[o[lmp]];
+            const chk_write *last = &o[lmp];
             if ((t->kflags[k] & CHK_KF_IN_SNAPSHOT) && last->kind == CHK_W_DELETE &&
-                !chk_present(t, o[lmp])) {
+                !chk_present(t, ck->start + (size_t)lmp)) {
                 char a[32];
                 chk_fmt_wid(last->wid, a);
                 chk_target_add(
@@ -52,7 +51,7 @@ static int keys_check(chk_run *run, chk_target *t, char *err, size_t errlen)
                 chk_fmt_wid(lost[nl - 1], a);
                 int32_t cap = t->cap[k];
                 char capw[32] = "none";
-                if (cap >= 0) chk_fmt_wid(run->w[o[cap]].wid, capw);
+                if (cap >= 0) chk_fmt_wid(o[cap].wid, capw);
                 chk_target_add(t, CHK_F_LOST, 1, key, lost, nl, tl, NULL,
                                "%ld acknowledged write(s) that must be present "
                                "are missing (the snapshot holds %s%s)",

@@ -4,6 +4,7 @@
  * (type, id), and history.jsonl into interned keys and 40-byte write records indexed by
  * (key, write id).
  */
+#define _GNU_SOURCE /* mremap: moving placed chunks' pages under the key-ordered array */
 #include "checkers/chk_internal.h"
 
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "util/log.h"
@@ -590,6 +592,100 @@ static int backups_line(const char *line, size_t len, long lineno, int last, voi
     return 0;
 }
 
+/* ---------------------------------------------------------------- write records */
+
+/* While the history is read, write records go to buckets of CHK_WB_KEYS consecutive key
+ * ids, each a list of chunks in history order. Putting them in key order afterwards then
+ * works one bucket at a time, within a range of the final array a few MB long, instead
+ * of a pass that reads 40-byte records at random across the whole array (and every later
+ * pass over a key's writes reads them in sequence). The chunks are mapped on their own
+ * and unmapped as soon as their bucket is placed, so that the records are held about
+ * once at any time, not twice. */
+#define CHK_WB_SHIFT 12 /* 4096 keys a bucket: per-bucket counters stay in the L1 cache */
+#define CHK_WB_KEYS (1u << CHK_WB_SHIFT)
+#define CHK_WCHUNK_BYTES (64 * 1024)
+#define CHK_NO_SLOT UINT32_MAX
+
+typedef struct chk_wrec {
+    chk_write w;
+    uint32_t hist;  /* history position */
+    uint32_t tslot; /* slot in run->txn_w, CHK_NO_SLOT when not in a transaction list */
+} chk_wrec;
+
+typedef struct chk_wchunk {
+    struct chk_wchunk *next;
+    uint32_t n, cap;
+    chk_wrec r[];
+} chk_wchunk;
+
+typedef struct chk_wbucket {
+    chk_wrec *next, *end; /* free records of the tail chunk: the chunk's header stays cold */
+    chk_wchunk *head, *tail;
+    size_t n;
+} chk_wbucket;
+
+struct chk_wstore {
+    chk_wbucket *b;
+    size_t nb;
+    size_t txn_cap; /* entries allocated in run->txn_at */
+};
+
+static void ws_free(struct chk_wstore *ws)
+{
+    if (!ws) return;
+    for (size_t b = 0; b < ws->nb; b++)
+        for (chk_wchunk *c = ws->b[b].head, *next; c; c = next) {
+            next = c->next;
+            munmap(c, CHK_WCHUNK_BYTES);
+        }
+    free(ws->b);
+    free(ws);
+}
+
+/* A new record at the end of key's bucket; NULL when out of memory. */
+static chk_wrec *ws_push(struct chk_wstore *ws, uint32_t key)
+{
+    size_t b = key >> CHK_WB_SHIFT;
+    if (b >= ws->nb) {
+        size_t nn = ws->nb ? ws->nb * 2 : 16;
+        while (nn <= b)
+            nn *= 2;
+        chk_wbucket *nb = realloc(ws->b, nn * sizeof *nb);
+        if (!nb) return NULL;
+        memset(nb + ws->nb, 0, (nn - ws->nb) * sizeof *nb);
+        ws->b = nb;
+        ws->nb = nn;
+    }
+    chk_wbucket *bk = &ws->b[b];
+    if (bk->next == bk->end) {
+        void *m = mmap(NULL, CHK_WCHUNK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                       -1, 0);
+        if (m == MAP_FAILED) return NULL;
+        chk_wchunk *nc = m;
+        nc->next = NULL;
+        nc->cap = (uint32_t)((CHK_WCHUNK_BYTES - sizeof *nc) / sizeof(chk_wrec));
+        nc->n = nc->cap;
+        if (bk->tail) {
+            bk->tail->next = nc;
+            bk->tail->n = nc->cap; /* the previous tail is full */
+        } else {
+            bk->head = nc;
+        }
+        bk->tail = nc;
+        bk->next = nc->r;
+        bk->end = nc->r + nc->cap;
+    }
+    bk->n++;
+    return bk->next++;
+}
+
+/* The tail chunks' record counts, which ws_push keeps in the buckets. */
+static void ws_seal(struct chk_wstore *ws)
+{
+    for (size_t b = 0; ws && b < ws->nb; b++)
+        if (ws->b[b].tail) ws->b[b].tail->n = (uint32_t)(ws->b[b].next - ws->b[b].tail->r);
+}
+
 /* ---------------------------------------------------------------- history.jsonl */
 
 /* Op lines read by the fast path are added one line late: while a line is scanned, the
@@ -664,28 +760,42 @@ static int add_op(chk_run *run, const chk_scan_op *op, char *err, size_t errlen)
         run->nworkers = nn;
     }
     if (op->seq + 1 > run->max_seq[op->worker]) run->max_seq[op->worker] = op->seq + 1;
+    if (!op->nwrites) return 0;
+    if (!run->ws && !(run->ws = calloc(1, sizeof *run->ws))) {
+        snprintf(err, errlen, "history: out of memory for writes");
+        return -1;
+    }
+    struct chk_wstore *ws = run->ws;
+    if (run->nw + (size_t)op->nwrites >= UINT32_MAX) {
+        snprintf(err, errlen, "history: more than 2^32 writes");
+        return -1;
+    }
+    /* A transaction of several writes is listed for the txn checker, in history order. */
+    uint32_t tslot = CHK_NO_SLOT;
+    if (op->txn && op->nwrites > 1) {
+        if (run->ntxn + 2 > ws->txn_cap) {
+            size_t nc = ws->txn_cap ? ws->txn_cap * 2 : 1024;
+            uint32_t *na = realloc(run->txn_at, nc * sizeof *na);
+            if (!na) {
+                snprintf(err, errlen, "history: out of memory for transactions");
+                return -1;
+            }
+            run->txn_at = na;
+            ws->txn_cap = nc;
+        }
+        run->txn_at[run->ntxn++] = (uint32_t)run->ntxn_w;
+        tslot = (uint32_t)run->ntxn_w;
+        run->ntxn_w += (size_t)op->nwrites;
+    }
     for (int i = 0; i < op->nwrites; i++) {
         const chk_scan_write *sw = &op->writes[i];
         int64_t k = chk_key_intern_wl_at(&run->kt, sw->k, sw->klen, op->wl, &sw->kloc);
-        if (k < 0) {
-            snprintf(err, errlen, "history: out of memory for keys");
+        chk_wrec *r = k < 0 ? NULL : ws_push(ws, (uint32_t)k);
+        if (!r) {
+            snprintf(err, errlen, "history: out of memory for %s", k < 0 ? "keys" : "writes");
             return -1;
         }
-        if (run->nw == run->capw) {
-            size_t nc = run->capw ? run->capw * 2 : 1 << 16;
-            chk_write *nw = realloc(run->w, nc * sizeof *nw);
-            if (!nw) {
-                snprintf(err, errlen, "history: out of memory for writes");
-                return -1;
-            }
-            run->w = nw;
-            run->capw = nc;
-        }
-        if (run->nw >= UINT32_MAX) {
-            snprintf(err, errlen, "history: more than 2^32 writes");
-            return -1;
-        }
-        chk_write *w = &run->w[run->nw++];
+        chk_write *w = &r->w;
         w->invoke_ns = op->invoke_ns;
         w->complete_ns = op->complete_ns;
         w->wid = sw->wid;
@@ -693,8 +803,10 @@ static int add_op(chk_run *run, const chk_scan_op *op, char *err, size_t errlen)
         w->key = (uint32_t)k;
         w->kind = (uint8_t)sw->kind;
         w->status = (uint8_t)(sw->status >= 0 ? sw->status : op->outcome);
-        w->flags = (uint8_t)((op->txn ? CHK_WF_TXN : 0) | (i == 0 ? CHK_WF_GROUP_START : 0));
+        w->flags = (uint8_t)(op->txn ? CHK_WF_TXN : 0);
         w->pad = 0;
+        r->hist = (uint32_t)run->nw++;
+        r->tslot = tslot == CHK_NO_SLOT ? CHK_NO_SLOT : tslot + (uint32_t)i;
     }
     return 0;
 }
@@ -822,114 +934,173 @@ static int history_line(const char *line, size_t len, long lineno, int last, voi
     return rc;
 }
 
-static int cmp_pair(const void *a, const void *b)
+/* A record of a key whose writes are not in write-id order, while it is sorted. */
+typedef struct sort_ent {
+    uint64_t wid;
+    uint32_t hist, i;
+} sort_ent;
+
+static int cmp_sort_ent(const void *a, const void *b)
 {
-    const uint64_t *x = a, *y = b;
-    return x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : (x[1] < y[1] ? -1 : x[1] > y[1]);
+    const sort_ent *x = a, *y = b;
+    if (x->wid != y->wid) return x->wid < y->wid ? -1 : 1;
+    return x->hist < y->hist ? -1 : x->hist > y->hist;
 }
 
-/* Orders each key's writes by write id: a counting sort by key (O(n)). A key's writes
- * come from one worker in a well-formed journal and are then already in write-id order;
- * that is verified while they are placed, and only the keys whose writes are not are
- * sorted. The per-key counters live in compact temporary arrays rather than in the key
- * records, so that the passes over every write touch 4 or 8 bytes per key at random. */
-static int build_order(chk_run *run, char *err, size_t errlen)
+/* Sorts key k's records w[start, start+count) by (write id, history position), moving
+ * hist and the bucket's transaction slots along. Returns the duplicate write ids it
+ * finds adjacent, or -1 when out of memory. */
+static long sort_key(chk_run *run, const chk_key *key, uint32_t *slot, sort_ent **ent,
+                     size_t *entcap)
 {
-    size_t nw = run->nw;
-    uint32_t nk = run->kt.nkeys;
-    run->order = malloc((nw ? nw : 1) * sizeof *run->order);
-    run->pos = malloc((nw ? nw : 1) * sizeof *run->pos);
-    uint32_t *cur = calloc(nk ? nk : 1, sizeof *cur);
-    uint64_t *lastwid = malloc((nk ? nk : 1) * sizeof *lastwid);
-    uint8_t *kst = calloc(nk ? nk : 1, 1); /* per key: 1 multi-worker, 2 unsorted */
-    if (!run->order || !run->pos || !cur || !lastwid || !kst) {
-        free(cur);
-        free(lastwid);
-        free(kst);
-        snprintf(err, errlen, "history: out of memory for the key index");
+    uint32_t n = key->count, s0 = key->start;
+    if (*entcap < n) {
+        sort_ent *ne = realloc(*ent, (size_t)n * sizeof *ne);
+        if (!ne) return -1;
+        *ent = ne;
+        *entcap = n;
+    }
+    sort_ent *e = *ent;
+    chk_write *tw = malloc((size_t)n * sizeof *tw);
+    uint32_t *th = malloc((size_t)n * 2 * sizeof *th);
+    if (!tw || !th) {
+        free(tw);
+        free(th);
         return -1;
     }
-    /* The per-key arrays are read and written at random: each pass requests the entries of
-     * the write CHK_PREFETCH_AHEAD ahead (whose key is read in sequence) so the misses
-     * overlap. */
-    const size_t ahead = CHK_PREFETCH_AHEAD;
-    for (size_t i = 0; i < nw; i++) {
-        if (i + ahead < nw) __builtin_prefetch(&cur[run->w[i + ahead].key], 1);
-        cur[run->w[i].key]++;
+    for (uint32_t i = 0; i < n; i++) {
+        e[i] = (sort_ent){run->w[s0 + i].wid, run->hist[s0 + i], i};
+        tw[i] = run->w[s0 + i];
+        th[i] = run->hist[s0 + i];
+        th[n + i] = slot[i];
     }
-    uint32_t acc = 0;
-    for (uint32_t k = 0; k < nk; k++) {
-        chk_key *key = &run->kt.keys[k];
-        key->start = acc;
-        key->count = cur[k];
-        cur[k] = acc;
-        acc += key->count;
+    qsort(e, n, sizeof *e, cmp_sort_ent);
+    long dups = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        run->w[s0 + i] = tw[e[i].i];
+        run->hist[s0 + i] = th[e[i].i];
+        slot[i] = th[n + e[i].i];
+        if (i && e[i - 1].wid == e[i].wid) dups++;
     }
+    free(tw);
+    free(th);
+    return dups;
+}
+
+/* Puts the records in (key, write id) order, bucket by bucket: a counting sort by key
+ * within the bucket (stable, so each key's writes stay in history order). A key's writes
+ * come from one worker in a well-formed journal and are then already in write-id order;
+ * that is verified while they are placed, and only the keys whose writes are not are
+ * sorted. Each chunk is unmapped once placed. */
+static int place_records(chk_run *run, char *err, size_t errlen)
+{
+    struct chk_wstore *ws = run->ws;
+    size_t nw = run->nw, maxb = 0;
+    uint32_t nk = run->kt.nkeys;
+    ws_seal(ws);
+    for (size_t b = 0; ws && b < ws->nb; b++)
+        if (ws->b[b].n > maxb) maxb = ws->b[b].n;
+    /* The array is mapped on its own: the pages of chunks already placed are moved under
+     * its part still to be written (mremap), so that they are reused instead of the
+     * kernel clearing as many fresh pages. */
+    size_t wbytes = ((nw ? nw : 1) * sizeof *run->w + CHK_WCHUNK_BYTES - 1) / CHK_WCHUNK_BYTES *
+                    CHK_WCHUNK_BYTES;
+    void *wm = mmap(NULL, wbytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (wm != MAP_FAILED) {
+        run->w = wm;
+        run->w_mapped = wbytes;
+    }
+    size_t wback = 0; /* bytes of run->w given moved pages or already written */
+    run->hist = malloc((nw ? nw : 1) * sizeof *run->hist);
+    run->txn_w = malloc((run->ntxn_w ? run->ntxn_w : 1) * sizeof *run->txn_w);
+    uint32_t *cur = malloc(CHK_WB_KEYS * sizeof *cur);
+    uint64_t *lastwid = malloc(CHK_WB_KEYS * sizeof *lastwid);
+    uint8_t *kst = malloc(CHK_WB_KEYS); /* per key: 1 multi-worker, 2 unsorted, 4 seen */
+    uint32_t *slot = malloc((maxb ? maxb : 1) * sizeof *slot);
+    sort_ent *ent = NULL;
+    size_t entcap = 0;
+    int rc = -1;
+    if (!run->w || !run->hist || !run->txn_w || !cur || !lastwid || !kst || !slot) goto out;
     long multi = 0, dups = 0;
-    for (size_t i = 0; i < nw; i++) {
-        if (i + 2 * ahead < nw) {
-            uint32_t kf = run->w[i + 2 * ahead].key;
-            __builtin_prefetch(&cur[kf], 1);
-            __builtin_prefetch(&lastwid[kf], 1);
-            __builtin_prefetch(&run->kt.keys[kf]);
+    uint32_t acc = 0;
+    for (uint32_t k0 = 0; k0 < nk; k0 += CHK_WB_KEYS) {
+        size_t b = k0 >> CHK_WB_SHIFT;
+        uint32_t nbk = nk - k0 < CHK_WB_KEYS ? nk - k0 : CHK_WB_KEYS;
+        chk_wbucket *bk = ws && b < ws->nb ? &ws->b[b] : NULL;
+        memset(cur, 0, nbk * sizeof *cur);
+        memset(kst, 0, nbk);
+        for (chk_wchunk *c = bk ? bk->head : NULL; c; c = c->next)
+            for (uint32_t i = 0; i < c->n; i++)
+                cur[c->r[i].w.key - k0]++;
+        uint32_t base = acc;
+        for (uint32_t j = 0; j < nbk; j++) {
+            chk_key *key = &run->kt.keys[k0 + j];
+            key->start = acc;
+            key->count = cur[j];
+            cur[j] = acc;
+            acc += key->count;
         }
-        if (i + ahead < nw) __builtin_prefetch(&run->order[cur[run->w[i + ahead].key]], 1);
-        uint32_t k = run->w[i].key, p = cur[k]++;
-        uint64_t wid = run->w[i].wid;
-        run->order[p] = (uint32_t)i;
-        if (p != run->kt.keys[k].start) {
-            uint64_t prev = lastwid[k];
-            if (prev > wid) kst[k] |= 2;
-            if (CHK_WID_WORKER(prev) != CHK_WID_WORKER(wid)) kst[k] |= 1;
-            if (prev == wid) dups++; /* exact while the key is in order; recounted if not */
-            run->pos[i] = p - run->kt.keys[k].start;
-        } else {
-            run->pos[i] = 0;
-        }
-        lastwid[k] = wid;
-    }
-    free(cur);
-    free(lastwid);
-    uint64_t *tmp = NULL;
-    size_t tmpcap = 0;
-    for (uint32_t k = 0; k < nk; k++) {
-        chk_key *key = &run->kt.keys[k];
-        if (kst[k] & 1) key->multi = 1;
-        multi += key->multi;
-        if (!(kst[k] & 2)) continue;
-        uint32_t *o = run->order + key->start;
-        for (uint32_t i = 1; i < key->count; i++)
-            if (run->w[o[i - 1]].wid == run->w[o[i]].wid) dups--;
-        if (tmpcap < key->count) {
-            free(tmp);
-            tmpcap = key->count;
-            tmp = malloc(tmpcap * 2 * sizeof *tmp);
-            if (!tmp) {
-                free(kst);
-                snprintf(err, errlen, "history: out of memory");
-                return -1;
+        /* This bucket writes run->w up to acc: moved pages may go only beyond it. */
+        size_t wend = ((size_t)acc * sizeof *run->w + CHK_WCHUNK_BYTES - 1) / CHK_WCHUNK_BYTES *
+                      CHK_WCHUNK_BYTES;
+        if (wback < wend) wback = wend;
+        for (chk_wchunk *c = bk ? bk->head : NULL, *next; c; c = next) {
+            for (uint32_t i = 0; i < c->n; i++) {
+                const chk_wrec *r = &c->r[i];
+                uint32_t j = r->w.key - k0, p = cur[j]++;
+                uint64_t wid = r->w.wid;
+                run->w[p] = r->w;
+                run->hist[p] = r->hist;
+                slot[p - base] = r->tslot;
+                if (kst[j] & 4) {
+                    uint64_t prev = lastwid[j];
+                    if (prev > wid) kst[j] |= 2;
+                    if (CHK_WID_WORKER(prev) != CHK_WID_WORKER(wid)) kst[j] |= 1;
+                    if (prev == wid) dups++; /* exact while the key is in order; recounted if not */
+                }
+                kst[j] |= 4;
+                lastwid[j] = wid;
             }
+            next = c->next;
+            if (run->w_mapped && wback + CHK_WCHUNK_BYTES <= run->w_mapped &&
+                mremap(c, CHK_WCHUNK_BYTES, CHK_WCHUNK_BYTES, MREMAP_MAYMOVE | MREMAP_FIXED,
+                       (char *)run->w + wback) != MAP_FAILED)
+                wback += CHK_WCHUNK_BYTES;
+            else
+                munmap(c, CHK_WCHUNK_BYTES);
         }
-        for (uint32_t i = 0; i < key->count; i++) {
-            tmp[2 * i] = run->w[o[i]].wid;
-            tmp[2 * i + 1] = o[i];
+        if (bk) bk->head = bk->tail = NULL;
+        for (uint32_t j = 0; j < nbk; j++) {
+            chk_key *key = &run->kt.keys[k0 + j];
+            if (kst[j] & 1) key->multi = 1;
+            multi += key->multi;
+            if (!(kst[j] & 2)) continue;
+            for (uint32_t i = key->start + 1; i < key->start + key->count; i++)
+                if (run->w[i - 1].wid == run->w[i].wid) dups--;
+            long d = sort_key(run, key, slot + (key->start - base), &ent, &entcap);
+            if (d < 0) goto out;
+            dups += d;
         }
-        qsort(tmp, key->count, 2 * sizeof *tmp, cmp_pair);
-        for (uint32_t i = 0; i < key->count; i++) {
-            o[i] = (uint32_t)tmp[2 * i + 1];
-            run->pos[o[i]] = i;
-            if (i && run->w[o[i - 1]].wid == run->w[o[i]].wid) dups++;
-        }
+        for (uint32_t p = base; p < acc; p++)
+            if (slot[p - base] != CHK_NO_SLOT) run->txn_w[slot[p - base]] = p;
     }
-    free(tmp);
-    free(kst);
     if (multi)
         chk_run_note(run,
                      "%ld keys were written by more than one worker; their order is taken "
                      "from write ids and may not be the real one",
                      multi);
     if (dups) chk_run_note(run, "%ld writes reuse a write id already used on the same key", dups);
-    return 0;
+    rc = 0;
+out:
+    if (rc) snprintf(err, errlen, "history: out of memory for the key index");
+    ws_free(run->ws);
+    run->ws = NULL;
+    free(cur);
+    free(lastwid);
+    free(kst);
+    free(slot);
+    free(ent);
+    return rc;
 }
 
 int chk_history_load(chk_run *run, const char *path, char *err, size_t errlen)
@@ -955,27 +1126,24 @@ int chk_history_load(chk_run *run, const char *path, char *err, size_t errlen)
     if (!run->ended)
         chk_run_note(run, "history.jsonl has no end line (an interrupted run): captured writes "
                           "beyond a worker's last journaled operation count as indeterminate");
-    return build_order(run, err, errlen);
+    /* The transaction list's end. */
+    if (run->ntxn && run->ws) run->txn_at[run->ntxn] = (uint32_t)run->ntxn_w;
+    return place_records(run, err, errlen);
 }
 
 int64_t chk_key_find_wid(const chk_run *run, uint32_t k, uint64_t wid)
 {
     const chk_key *key = &run->kt.keys[k];
-    const uint32_t *o = run->order + key->start;
+    const chk_write *w = run->w + key->start;
     uint32_t lo = 0, hi = key->count;
-    /* A binary search waits for each probe's record in turn; for a short key request
-     * them all at once so that the misses overlap. */
-    if (hi <= CHK_PREFETCH_AHEAD)
-        for (uint32_t i = 0; i < hi; i++)
-            __builtin_prefetch(&run->w[o[i]].wid);
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (run->w[o[mid]].wid < wid)
+        if (w[mid].wid < wid)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < key->count && run->w[o[lo]].wid == wid ? (int64_t)lo : -1;
+    return lo < key->count && w[lo].wid == wid ? (int64_t)lo : -1;
 }
 
 int chk_worker_workload(const chk_run *run, int worker)
@@ -1172,9 +1340,14 @@ void chk_run_free(chk_run *run)
     cJSON_Delete(run->faults);
     free(run->wls);
     chk_keytab_free(&run->kt);
-    free(run->w);
-    free(run->order);
-    free(run->pos);
+    ws_free(run->ws);
+    if (run->w_mapped)
+        munmap(run->w, run->w_mapped);
+    else
+        free(run->w);
+    free(run->hist);
+    free(run->txn_at);
+    free(run->txn_w);
     free(run->max_seq);
     free(run->lat.v);
     free(run->spans);

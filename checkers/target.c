@@ -150,13 +150,16 @@ cJSON *chk_target_findings_json(chk_target *t)
 /* ---------------------------------------------------------------- snapshot items */
 
 /* Items read by the fast path are checked three lines late. Checking an item walks a
- * chain of dependent reads at random (the key's record, its first index entry, its write
- * records): at 10M ops each one a cache miss. Meanwhile the next items' reads are
+ * chain of dependent reads at random (the key's record, then its write records, which
+ * are contiguous): at 10M ops each one a cache miss. Meanwhile the next items' reads are
  * started one link per line, so that by the time an item is checked its chain is in the
  * cache. A delayed item keeps copies of its strings (the reader reuses its buffer);
  * items with an append list, and lines for the general path, first check every delayed
  * item, so items are checked in file order. */
 #define CHK_SNAP_LATE 3
+/* Keys with at most this many writes have their records requested ahead (a longer key's
+ * binary search touches only a few of them). */
+#define CHK_SNAP_PREFETCH_WRITES 16
 typedef struct snap_late {
     chk_item it;
     int64_t k; /* key id, -1 unknown */
@@ -393,16 +396,18 @@ static int snap_line(const char *line, size_t len, long lineno, int last, void *
         l->k = l->it.key ? chk_key_lookup(&run->kt, l->it.key, l->it.keylen) : -1;
         if (l->k >= 0) __builtin_prefetch(&run->kt.keys[l->k]);
         c->n++;
-        /* The delayed items one and two lines back: their next link is now cached. */
-        for (int age = 1; age <= 2 && age < c->n; age++) {
+        /* The delayed item one line back: its key record is now cached. */
+        for (int age = 1; age <= 1 && age < c->n; age++) {
             const snap_late *p = &c->late[(c->head + c->n - 1 - age) % (CHK_SNAP_LATE + 1)];
             if (p->k < 0) continue;
             const chk_key *ck = &run->kt.keys[p->k];
-            if (age == 1) {
-                __builtin_prefetch(&run->order[ck->start]);
-            } else if (ck->count <= CHK_PREFETCH_AHEAD) {
-                for (uint32_t i = 0; i < ck->count; i++)
-                    __builtin_prefetch(&run->w[run->order[ck->start + i]].wid);
+            if (age == 1 && ck->count <= CHK_SNAP_PREFETCH_WRITES) {
+                /* The key's records, contiguous: each cache line they span. */
+                const char *r = (const char *)&run->w[ck->start];
+                const char *e = (const char *)&run->w[ck->start + ck->count];
+                for (; r < e; r += 64)
+                    __builtin_prefetch(r);
+                __builtin_prefetch(e - 1);
             }
         }
         if (c->n > CHK_SNAP_LATE) {
@@ -474,10 +479,9 @@ static void reference_band(const chk_run *run, const chk_target *t, int64_t *ref
     for (uint32_t k = 0; k < run->kt.nkeys; k++) {
         if (!(t->kflags[k] & CHK_KF_IN_SNAPSHOT)) continue;
         const chk_key *ck = &run->kt.keys[k];
-        const uint32_t *o = run->order + ck->start;
+        const chk_write *o = run->w + ck->start;
         for (uint32_t i = 0; i < ck->count; i++) {
-            chk_prefetch_order(run, ck->start + i + CHK_PREFETCH_AHEAD);
-            const chk_write *w = &run->w[o[i]];
+            const chk_write *w = &o[i];
             if (w->status != CHK_O_OK) continue;
             if ((int32_t)i <= t->cap[k]) {
                 if (w->invoke_ns > lo) lo = w->invoke_ns;
@@ -508,7 +512,7 @@ void chk_target_resolve(chk_run *run, chk_target *t)
     if (t->r != CHK_NS_POS_INF) reference_band(run, t, &ref_a, &ref_b);
     for (uint32_t k = 0; k < run->kt.nkeys; k++) {
         const chk_key *ck = &run->kt.keys[k];
-        const uint32_t *o = run->order + ck->start;
+        const chk_write *o = run->w + ck->start;
         if (!(t->kflags[k] & CHK_KF_IN_SNAPSHOT)) {
             /* An absent item is explained by "no write yet" (-1) or by any applied delete.
              * Keep every must-present write if some explanation can; among those, take the
@@ -519,21 +523,20 @@ void chk_target_resolve(chk_run *run, chk_target *t)
              * must-present write, take the latest (what is missing is then reported). */
             int64_t lmp = -1, last = -1, best = -2, best_dist = 0;
             for (uint32_t i = 0; i < ck->count; i++) {
-                chk_prefetch_order(run, ck->start + i + CHK_PREFETCH_AHEAD);
-                const chk_write *w = &run->w[o[i]];
+                const chk_write *w = &o[i];
                 if (w->status == CHK_O_OK && must_present(t, w)) lmp = i;
                 if (w->kind == CHK_W_DELETE && w->status != CHK_O_FAIL) last = i;
             }
             for (int64_t p = -1; p < (int64_t)ck->count; p++) {
                 if (p >= 0) {
-                    const chk_write *w = &run->w[o[p]];
+                    const chk_write *w = &o[p];
                     if (w->kind != CHK_W_DELETE || w->status == CHK_O_FAIL) continue;
                 }
                 if (p < lmp) continue;
-                int64_t lo_p = p < 0 ? CHK_NS_NEG_INF : run->w[o[p]].invoke_ns;
+                int64_t lo_p = p < 0 ? CHK_NS_NEG_INF : o[p].invoke_ns;
                 int64_t hi_p = CHK_NS_POS_INF;
                 for (uint32_t j = (uint32_t)(p + 1); j < ck->count; j++) {
-                    const chk_write *n = &run->w[o[j]];
+                    const chk_write *n = &o[j];
                     if (n->status == CHK_O_OK) {
                         hi_p = n->complete_ns;
                         break;
@@ -548,12 +551,9 @@ void chk_target_resolve(chk_run *run, chk_target *t)
             t->cap[k] = (int32_t)(best != -2 ? best : last);
         }
         int32_t cap = t->cap[k];
-        if (t->kflags[k] & CHK_KF_IN_SNAPSHOT)
-            for (uint32_t i = 0; i < ck->count; i++)
-                chk_prefetch_order(run, ck->start + i + CHK_PREFETCH_AHEAD);
         for (uint32_t i = 0; i < ck->count && (int32_t)i <= cap; i++) {
-            uint32_t wi = o[i];
-            if (run->w[wi].status != CHK_O_FAIL) t->present[wi >> 3] |= (uint8_t)(1u << (wi & 7));
+            uint32_t wi = ck->start + i;
+            if (o[i].status != CHK_O_FAIL) t->present[wi >> 3] |= (uint8_t)(1u << (wi & 7));
         }
     }
 }

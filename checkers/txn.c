@@ -14,29 +14,30 @@
 
 #define CHK_TXN_KEYS_LISTED 20 /* keys listed per side of a torn transaction */
 
-/* What the snapshot says of item `wi` of a transaction: 1 in, 0 out, -1 unknown. A later
+/* What the snapshot says of the transaction's write w[p]: 1 in, 0 out, -1 unknown. A later
  * version of the key shows an acknowledged write was applied before it (superseded, not
  * lost), but says nothing of an indeterminate one, which may never have happened: for
  * those only the item holding exactly that write counts as in. */
-static int txn_item_state(const chk_run *run, const chk_target *t, size_t wi)
+static int txn_item_state(const chk_run *run, const chk_target *t, uint32_t p)
 {
-    const chk_write *w = &run->w[wi];
-    if (!chk_present(t, wi)) return 0;
+    const chk_write *w = &run->w[p];
+    if (!chk_present(t, p)) return 0;
     if (w->status == CHK_O_OK) return 1;
-    return t->cap[w->key] == (int32_t)run->pos[wi] ? 1 : -1;
+    return t->cap[w->key] == (int32_t)(p - run->kt.keys[w->key].start) ? 1 : -1;
 }
 
-static void torn(chk_run *run, chk_target *t, size_t start, size_t end)
+/* Transaction g's writes: run->w[tw[0]] .. run->w[tw[n - 1]], in the op's order. */
+static void torn(chk_run *run, chk_target *t, const uint32_t *tw, size_t n)
 {
-    const chk_write *first = &run->w[start];
+    const chk_write *first = &run->w[tw[0]];
     cJSON *extra = cJSON_CreateObject();
     cJSON *pres = cJSON_AddArrayToObject(extra, "present");
     cJSON *miss = cJSON_AddArrayToObject(extra, "missing");
     const char *firstmiss = NULL;
     long np = 0, nm = 0;
-    for (size_t i = start; i < end; i++) {
-        const char *key = chk_key_name(&run->kt, run->w[i].key);
-        int st = txn_item_state(run, t, i);
+    for (size_t i = 0; i < n; i++) {
+        const char *key = chk_key_name(&run->kt, run->w[tw[i]].key);
+        int st = txn_item_state(run, t, tw[i]);
         if (st < 0) continue;
         if (st) {
             if (np++ < CHK_TXN_KEYS_LISTED) cJSON_AddItemToArray(pres, cJSON_CreateString(key));
@@ -51,31 +52,34 @@ static void torn(chk_run *run, chk_target *t, size_t start, size_t end)
     chk_target_add(t, CHK_F_TORN_TXN, violation, firstmiss, &first->wid, 1, 1, extra,
                    "transaction %s (%s) is partly in the snapshot: %ld of %ld items present%s", a,
                    first->status == CHK_O_OK ? "acknowledged" : "indeterminate", np, np + nm,
-                   np + nm < (long)(end - start) ? " (superseded items not counted)" : "");
+                   np + nm < (long)n ? " (superseded items not counted)" : "");
 }
+
+/* Transactions' records lie anywhere in the key-ordered array: the one this many writes
+ * ahead in the list is requested early so that the reads overlap. */
+#define TXN_PREFETCH_AHEAD 16
 
 static int txn_check(chk_run *run, chk_target *t, char *err, size_t errlen)
 {
     long txns = 0, torn_n = 0;
-    for (size_t i = 0; i < run->nw;) {
-        size_t j = i + 1;
-        while (j < run->nw && !(run->w[j].flags & CHK_WF_GROUP_START))
-            j++;
-        const chk_write *w = &run->w[i];
-        if ((w->flags & CHK_WF_TXN) && w->status != CHK_O_FAIL && j - i > 1) {
-            txns++;
-            size_t np = 0, nm = 0;
-            for (size_t x = i; x < j; x++) {
-                int st = txn_item_state(run, t, x);
-                np += st == 1;
-                nm += st == 0;
-            }
-            if (np && nm) {
-                torn(run, t, i, j);
-                torn_n++;
-            }
+    for (size_t g = 0; g < run->ntxn; g++) {
+        const uint32_t *tw = run->txn_w + run->txn_at[g];
+        size_t n = run->txn_at[g + 1] - run->txn_at[g];
+        for (size_t x = 0; x < n; x++)
+            if (run->txn_at[g] + x + TXN_PREFETCH_AHEAD < run->ntxn_w)
+                __builtin_prefetch(&run->w[tw[x + TXN_PREFETCH_AHEAD]]);
+        if (run->w[tw[0]].status == CHK_O_FAIL) continue;
+        txns++;
+        size_t np = 0, nm = 0;
+        for (size_t x = 0; x < n; x++) {
+            int st = txn_item_state(run, t, tw[x]);
+            np += st == 1;
+            nm += st == 0;
         }
-        i = j;
+        if (np && nm) {
+            torn(run, t, tw, n);
+            torn_n++;
+        }
     }
     cJSON *tx = cJSON_AddObjectToObject(t->extra, "transactions");
     cJSON_AddNumberToObject(tx, "checked", (double)txns);
