@@ -668,12 +668,16 @@ static int op_push_write(chk_scan_op *op)
         op->writes = nw;
         op->capwrites = nc;
     }
+    /* Field by field, not memset nor a compound literal: for this struct the compiler made
+     * either a `rep stos`, whose start-up cost per write was 6% of the op-line scan. */
     chk_scan_write *w = &op->writes[op->nwrites++];
-    memset(w, 0, sizeof *w);
-    w->kind = -1;
-    w->status = -1;
-    w->wid = CHK_WID_NONE;
+    w->k = NULL;
+    w->klen = 0;
     w->kloc.px = -1;
+    w->kloc.w = w->kloc.n = 0;
+    w->wid = CHK_WID_NONE;
+    w->kind = w->status = -1;
+    w->ver = w->delta = 0;
     return 0;
 }
 
