@@ -33,6 +33,10 @@
 /* The journal thread drains this often; HIST_FLUSH_MS bounds how long a line may sit
  * in the stdio buffer, this bounds how long it may sit in a ring. */
 #define HIST_DRAIN_MS 20
+/* The file's stdio buffer: what the journal thread writes per drain at a few ten
+ * thousand ops a second, so that a drain costs a write or two rather than one per 4 KB
+ * (glibc's default). HIST_FLUSH_MS still bounds how long a line may sit in it. */
+#define HIST_STDIO_BYTES (64u * 1024u)
 /* A producer waiting for ring space sleeps this long between checks. */
 #define HIST_FULL_WAIT_NS (200 * 1000)
 
@@ -50,6 +54,7 @@ typedef struct hist_ring {
 
 struct hist_journal {
     FILE *f;
+    char *iobuf; /* f's buffer (setvbuf with a NULL buffer ignores the size) */
     int nworkers;
     hist_ring *rings;
 
@@ -416,8 +421,10 @@ int hist_journal_open(const char *path, int nworkers, hist_journal **out, char *
         free(j);
         return -1;
     }
-    /* Large stdio buffer: the journal thread writes in ring-sized chunks. */
-    setvbuf(j->f, NULL, _IOFBF, 1 << 16);
+    /* Large stdio buffer: the journal thread writes in ring-sized chunks. glibc
+     * ignores the size unless it is given the buffer as well. */
+    j->iobuf = malloc(HIST_STDIO_BYTES);
+    setvbuf(j->f, j->iobuf, _IOFBF, j->iobuf ? HIST_STDIO_BYTES : BUFSIZ);
     pthread_mutex_init(&j->drain_mu, NULL);
     pthread_mutex_init(&j->wake_mu, NULL);
     pthread_cond_init(&j->wake_cv, NULL);
@@ -428,6 +435,7 @@ int hist_journal_open(const char *path, int nworkers, hist_journal **out, char *
     if (pthread_create(&j->thread, NULL, journal_thread, j) != 0) {
         snprintf(err, errlen, "history: cannot start the journal thread");
         fclose(j->f);
+        free(j->iobuf);
         free(j->rings);
         free(j);
         return -1;
@@ -515,6 +523,7 @@ int hist_journal_close(hist_journal *j)
     int rc = j->io_error ? -1 : 0;
     pthread_mutex_unlock(&j->drain_mu);
     if (fclose(j->f) != 0) rc = -1;
+    free(j->iobuf);
     for (int i = 0; i < j->nworkers; i++)
         free(j->rings[i].scratch);
     free(j->rings);

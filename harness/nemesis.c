@@ -297,8 +297,9 @@ static void *nemesis_thread(void *arg)
             switch_on(ctx, i, ctx->start_ns);
         }
     }
-    /* Until the workload ends (network faults end with it). */
-    while (!atomic_load(&ctx->stop)) {
+    /* Until the workload ends (network faults end with it). A run without faults has
+     * nothing to switch: no tick then, which would wake a core 200 times a second. */
+    while (sc->nfaults > 0 && !atomic_load(&ctx->stop)) {
         int64_t now = bc_mono_ns();
         for (int i = 0; i < sc->nfaults; i++) {
             const sc_fault *f = &sc->faults[i];
