@@ -431,8 +431,8 @@ static void perform_attempt(ddb_client *c, const char *operation, const char *bo
         if (c->hdr.oom) hrc = -1;
     }
     free(authz);
-    rec->send_ns = bc_now_ns();
     if (hrc != 0) {
+        rec->send_ns = bc_now_ns();
         rec->recv_ns = rec->send_ns;
         ao->err = DDB_ERR_CONFIG;
         snprintf(ao->err_message, sizeof(ao->err_message), "could not sign the request");
