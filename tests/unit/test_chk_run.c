@@ -648,6 +648,90 @@ static void test_info_writes_never_violate(void **state)
     cJSON_Delete(res);
 }
 
+/* Writes tied on their invoke instant: the cut's lower bound names the write a walk of
+ * the history in journal order keeps. An acknowledged write replaces a tie with a
+ * smaller write id, an indeterminate one only a strictly later instant; so which came
+ * first in the journal decides lo_op. */
+static void build_tie(fx *f, const char *name, int info_first)
+{
+    fx_open(f, name, NULL, NULL);
+    standard_history(f);
+    if (info_first) fx_write(f, 5, 9, "put", "tie/5/0", BACKUP_MS + 10, BACKUP_MS + 12, "info");
+    fx_write(f, 6, 1, "put", "tie/6/0", BACKUP_MS + 10, BACKUP_MS + 12, "ok");
+    if (!info_first) fx_write(f, 5, 9, "put", "tie/5/0", BACKUP_MS + 10, BACKUP_MS + 12, "info");
+    fx_end(f, 201000);
+    fx_backup(f, "b1", BACKUP_MS, BACKUP_MS + 50);
+    fx_close(f);
+    standard_snapshot(f, "b1", BACKUP_MS + 20, -1);
+    char p[400];
+    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", f->dir);
+    FILE *s = fopen(p, "a");
+    fx_item(s, "tie/5/0", "5.9");
+    fx_item(s, "tie/6/0", "6.1");
+    fclose(s);
+}
+
+static void test_ties_follow_history_order(void **state)
+{
+    (void)state;
+    for (int info_first = 0; info_first <= 1; info_first++) {
+        fx f;
+        build_tie(&f, info_first ? "tie-info-first" : "tie-ok-first", info_first);
+        cJSON *res;
+        assert_int_equal(check(&f, NULL, &res), CHK_PASS);
+        const cJSON *cut = cJSON_GetObjectItemCaseSensitive(backup0(res), "cut");
+        assert_true(chk_json_i64(cut, "lo_ns", 0) == (int64_t)FX_NS(BACKUP_MS + 10));
+        /* 5.9 sorts before 6.1, but counts only when the indeterminate write came first. */
+        assert_string_equal(str(cut, "lo_op"), info_first ? "5.9" : "6.1");
+        cJSON_Delete(res);
+    }
+}
+
+/* A key written by two workers, out of write-id order in the journal: its order is taken
+ * from the write ids (with a note), so the item holding the later id supersedes the other
+ * write instead of leaving it lost; the item holding the earlier id loses the later one. */
+static void test_multi_worker_key_in_write_id_order(void **state)
+{
+    (void)state;
+    for (int hold_later = 0; hold_later <= 1; hold_later++) {
+        fx f;
+        fx_open(&f, hold_later ? "multi-later" : "multi-earlier", NULL, NULL);
+        standard_history(&f);
+        fx_write(&f, 3, 5, "put", "mw/0/0", 1000, 1005, "ok");
+        fx_write(&f, 2, 7, "put", "mw/0/0", 2000, 2005, "ok");
+        fx_end(&f, 201000);
+        fx_backup(&f, "b1", BACKUP_MS, BACKUP_MS + 50);
+        fx_close(&f);
+        standard_snapshot(&f, "b1", BACKUP_MS + 20, -1);
+        char p[400];
+        snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", f.dir);
+        FILE *s = fopen(p, "a");
+        fx_item(s, "mw/0/0", hold_later ? "3.5" : "2.7");
+        fclose(s);
+        cJSON *res;
+        chk_verdict v = check(&f, NULL, &res);
+        int noted = 0;
+        const cJSON *n;
+        cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(res, "notes"))
+        {
+            if (cJSON_IsString(n) && strstr(n->valuestring, "1 keys were written by more than one"))
+                noted = 1;
+        }
+        assert_true(noted);
+        const cJSON *lost = fx_find(backup0(res), "LOST");
+        if (hold_later) {
+            assert_int_equal(v, CHK_PASS);
+            assert_null(lost);
+        } else {
+            assert_int_equal(v, CHK_FAIL);
+            assert_non_null(lost);
+            assert_string_equal(str(lost, "key"), "mw/0/0");
+            assert_true(has_op(lost, "3.5"));
+        }
+        cJSON_Delete(res);
+    }
+}
+
 /* A backup taken when nothing was being written proves nothing: inconclusive, exit 3. */
 static void test_no_exercised_backup_is_inconclusive(void **state)
 {
@@ -903,6 +987,8 @@ int main(void)
         cmocka_unit_test(test_fuzzy_cut_under_strict),
         cmocka_unit_test(test_interrupted_history),
         cmocka_unit_test(test_info_writes_never_violate),
+        cmocka_unit_test(test_ties_follow_history_order),
+        cmocka_unit_test(test_multi_worker_key_in_write_id_order),
         cmocka_unit_test(test_no_exercised_backup_is_inconclusive),
         cmocka_unit_test(test_strict_exercised_without_window_writes),
         cmocka_unit_test(test_fault_windows_in_results),
