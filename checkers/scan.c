@@ -872,6 +872,51 @@ done:
     return 1;
 }
 
+/* fs_uint_j for a number the caller does not need (mono_ns): the same digits accepted and
+ * the same cursor afterwards, without computing the value. */
+FS_INLINE int fs_skip_uint_j(fs *p)
+{
+    const char *q = p->s;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (p->e - q >= 24) {
+        for (int b = 0; b < 3; b++) {
+            uint64_t x, t, m;
+            memcpy(&x, q, 8);
+            t = x ^ 0x3030303030303030ULL;
+            m = ((t + 0x7676767676767676ULL) | t) & 0x8080808080808080ULL;
+            if (m) {
+                q += __builtin_ctzll(m) >> 3;
+                goto done;
+            }
+            q += 8;
+        }
+        goto done;
+    }
+#endif
+    while (q < p->e && *q >= '0' && *q <= '9' && q - p->s < 20)
+        q++;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+done:
+#endif
+    if (q == p->s || q - p->s > 19) return 0;
+    p->s = q;
+    return 1;
+}
+
+/* An instant that repeats the previous one's digits (invoke_ns after intended_ns, equal in
+ * a closed loop): the same value without reading the digits again. Falls back to
+ * fs_uint_j, so the result is fs_uint_j's either way. */
+FS_INLINE int fs_uint_j_again(fs *p, const char *prev, size_t plen, int64_t prev_v, int64_t *out)
+{
+    if ((size_t)(p->e - p->s) > plen && lit_eq(p->s, prev, plen) &&
+        (p->s[plen] < '0' || p->s[plen] > '9')) {
+        p->s += plen;
+        *out = prev_v;
+        return 1;
+    }
+    return fs_uint_j(p, out);
+}
+
 /* A capacity value of the op line: one digit and the next member's comma inline (most
  * values: 0, 1, 2, 4), anything else through fs_num, which reads the same digit alike. */
 FS_INLINE int fs_num_j(fs *p, double *out)
@@ -909,10 +954,15 @@ int chk_scan_op_journal(const char *line, size_t len, chk_scan_op *op)
     if (!FS_LIT(&p, ",\"wi\":") || fs_int(&p, &iv) != 1) return 0; /* -1: no workload */
     op->wl = (int)iv;
     if (!FS_LIT(&p, ",\"f\":") || !fs_str_or_null(&p, &sv, &sl)) return 0;
-    if (!FS_LIT(&p, ",\"intended_ns\":") || !fs_uint_j(&p, &op->intended_ns)) return 0;
-    if (!FS_LIT(&p, ",\"invoke_ns\":") || !fs_uint_j(&p, &op->invoke_ns)) return 0;
+    if (!FS_LIT(&p, ",\"intended_ns\":")) return 0;
+    const char *intended = p.s;
+    if (!fs_uint_j(&p, &op->intended_ns)) return 0;
+    size_t intended_len = (size_t)(p.s - intended);
+    if (!FS_LIT(&p, ",\"invoke_ns\":") ||
+        !fs_uint_j_again(&p, intended, intended_len, op->intended_ns, &op->invoke_ns))
+        return 0;
     if (!FS_LIT(&p, ",\"complete_ns\":") || !fs_uint_j(&p, &op->complete_ns)) return 0;
-    if (!FS_LIT(&p, ",\"mono_ns\":") || !fs_uint_j(&p, &iv)) return 0;
+    if (!FS_LIT(&p, ",\"mono_ns\":") || !fs_skip_uint_j(&p)) return 0;
     if (!FS_LIT(&p, ",\"outcome\":\"") || (op->outcome = fs_outcome_q(&p)) < 0) return 0;
     if (!FS_LIT(&p, ",\"err\":")) return 0;
     int r = fs_str_or_null(&p, &sv, &sl);

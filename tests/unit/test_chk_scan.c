@@ -272,6 +272,39 @@ static void test_integer_lengths(void **state)
         assert_true(a.attempts == nd && a.writes[0].delta == -v);
         assert_true(a.writes[1].ver == v % 100000);
     }
+    /* An invoke instant that begins with the intended one's digits but goes on, or stops
+     * short of them, is read for itself (not as the intended instant repeated); mono_ns of
+     * every length is accepted as the other path accepts it. */
+    v = 0;
+    for (int nd = 1; nd <= 18; nd++) {
+        v = v * 10 + (nd % 10);
+        int64_t longer = v * 10 + 3, shorter = v / 10;
+        for (int k = 0; k < 2; k++) {
+            int64_t inv = k ? shorter : longer;
+            int n = snprintf(line, sizeof line,
+                             "{\"type\":\"op\",\"w\":1,\"s\":2,\"wl\":null,\"wi\":0,\"f\":null,"
+                             "\"intended_ns\":%lld,\"invoke_ns\":%lld,\"complete_ns\":%lld,"
+                             "\"mono_ns\":%lld,\"outcome\":\"ok\",\"err\":null,\"attempts\":1,"
+                             "\"wcu\":1,\"rcu\":0,\"writes\":[]}",
+                             (long long)v, (long long)inv, (long long)v, (long long)longer);
+            assert_true(n > 0 && (size_t)n < sizeof line);
+            if (inv == 0) continue; /* shorter than one digit: not an instant */
+            assert_int_equal(chk_scan_op_journal(line, (size_t)n, &a), 1);
+            assert_int_equal(chk_scan_op_members(line, (size_t)n, &b), 1);
+            assert_same_op_fields(&a, &b);
+            assert_true(a.intended_ns == v && a.invoke_ns == inv && a.complete_ns == v);
+        }
+    }
+    const char *mono20 = "{\"type\":\"op\",\"w\":1,\"s\":2,\"wl\":null,\"wi\":0,\"f\":null,"
+                         "\"intended_ns\":1,\"invoke_ns\":1,\"complete_ns\":2,"
+                         "\"mono_ns\":12345678901234567890,\"outcome\":\"ok\",\"err\":null,"
+                         "\"attempts\":1,\"wcu\":1,\"rcu\":0,\"writes\":[]}";
+    /* mono_ns is not used: the member path skips any number there, and the journal path
+     * declines the line to it rather than accept 20 digits. */
+    assert_int_equal(chk_scan_op_journal(mono20, strlen(mono20), &a), 0);
+    assert_int_equal(chk_scan_op_fast(mono20, strlen(mono20), &a), 1);
+    assert_int_equal(chk_scan_op_members(mono20, strlen(mono20), &b), 1);
+    assert_same_op_fields(&a, &b);
     /* 20 digits do not fit: never read as a wrapped value. */
     const char *big = "{\"type\":\"op\",\"w\":1,\"s\":2,\"wl\":null,\"wi\":0,\"f\":null,"
                       "\"intended_ns\":12345678901234567890,\"invoke_ns\":1,\"complete_ns\":2,"
