@@ -2,7 +2,7 @@
 # drive_rate.sh - how fast `backcheck run` drives a target, against wrk sending the same
 # PutItem requests to the same server in the same run, and what the history costs.
 #
-#   [ROUNDS=3] [PIN=0|1] bench/harness/drive_rate.sh [BUILD_DIR] [SECONDS] [CONNECTIONS]
+#   [ROUNDS=3] [PIN=0|1] [COMPARE=OTHER_BUILD_DIR] bench/harness/drive_rate.sh [BUILD_DIR] [SECONDS] [CONNECTIONS]
 #
 # Starts `backcheck serve --no-auth` on a free loopback port, then
 #   1. wrk -t C -c C -d S with putitem.lua (a unique key per request) -> requests/s
@@ -14,6 +14,12 @@
 # per op and the harness's memory per op (RSS at the end of the workload of a run twice
 # as long minus a short one, over the extra ops; the server runs in its own process so
 # its store is not counted).
+#
+# COMPARE=DIR adds, to every round, the same `backcheck run` from another build (say the
+# commit before a change), the two taking turns at going first, and prints both and their
+# ratio per round: on a machine whose speed drifts, the pairs of one round are what
+# compare. Each round also prints `others`: the CPUs other processes (and the
+# hypervisor's steal) took during it, so that a round disturbed by other work shows.
 #
 # PIN=1 (the default where there are at least 2 CPUs) runs the server on CPU 0 and the
 # load generator (wrk, then backcheck) on the others, as a load generator on its own
@@ -49,11 +55,11 @@ ddb CreateTable '{"TableName":"bench","KeySchema":[{"AttributeName":"pk","KeyTyp
 sleep 0.5
 
 sed "s/\"threads\": 4/\"threads\": $CONNS/" "$HERE/drive-insert.json" >"$WORK/drive.json"
-run() { # run DURATION -> prints "ops rss_kb_at_workload_end history_bytes cpu_ticks"
+run() { # run DURATION [BACKCHECK] -> prints "ops rss_kb_at_workload_end history_bytes cpu_ticks"
     # RSS is sampled while the workload runs and read at its end, before the restores,
     # scans and the in-process check stage (which loads the history) add their own.
     rm -rf "$WORK/runs"
-    $CLIENT_CPUS "$BC" run "$WORK/drive.json" --endpoint "$URL" --duration "$1" --out "$WORK/runs" \
+    $CLIENT_CPUS "${2:-$BC}" run "$WORK/drive.json" --endpoint "$URL" --duration "$1" --out "$WORK/runs" \
         >/dev/null 2>&1 &
     local pid=$! rss=0 cpu=0 d
     while kill -0 $pid 2>/dev/null; do
@@ -69,10 +75,24 @@ run() { # run DURATION -> prints "ops rss_kb_at_workload_end history_bytes cpu_t
     ops=$(grep -c '"type":"op"' "$d/history.jsonl")
     echo "$ops $rss $(stat -c %s "$d/history.jsonl") $cpu"
 }
+# The CPU time other processes took during a round (a machine shared with other work,
+# or the hypervisor's steal): every CPU's busy time (/proc/stat, steal included) minus
+# the server's and minus this script's children (`times`: the clients, each waited for).
+busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+server_ticks() { awk '{print $14 + $15}' "/proc/$SRV/stat"; }
+# `times` prints the children's user and system time on its second line; it must run
+# in this shell (in a $(...) subshell it would count that subshell's children).
+times_ticks() {
+    awk -v hz="$(getconf CLK_TCK)" 'NR == 2 {
+        n = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); n += a[1] * 60 + a[2] }
+        printf "%d\n", n * hz }' "$WORK/times.txt"
+}
 # ROUNDS rounds of the three clients, interleaved, so that a change in the machine's
 # load between them shows in every round rather than in one client's figure.
 ROUND_LINES=""
 for r in $(seq "$ROUNDS"); do
+    times >"$WORK/times.txt"
+    B0=$(busy_ticks) S0=$(server_ticks) C0=$(times_ticks) T0=$(date +%s.%N)
     BENCH_RUN=$r $CLIENT_CPUS wrk -t "$CONNS" -c "$CONNS" -d "${SECS}s" -s "$HERE/putitem.lua" \
         "$URL" >"$WORK/wrk.txt"
     WRK_RPS=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")
@@ -82,8 +102,22 @@ for r in $(seq "$ROUNDS"); do
         CURL_RPS=$($CLIENT_CPUS "$BUILD/harness/bench_curl_put" "$URL" "$SECS" "$CONNS" |
             awk '{print $NF}')
     fi
+    # With COMPARE, the two builds take turns at going first, so that neither always
+    # runs right after the floor or right before the next round's wrk.
+    OPSB=0 CPUB=0
+    if [ -n "${COMPARE:-}" ] && [ $((r % 2)) -eq 0 ]; then
+        read -r OPSB _ _ CPUB < <(run "$SECS" "$COMPARE/backcheck")
+    fi
     read -r OPS1 RSS1 HB1 CPU1 < <(run "$SECS")
-    ROUND_LINES="$ROUND_LINES$WRK_RPS ${NON2XX:-0} $CURL_RPS $OPS1 $RSS1 $HB1 $CPU1
+    if [ -n "${COMPARE:-}" ] && [ $((r % 2)) -eq 1 ]; then
+        read -r OPSB _ _ CPUB < <(run "$SECS" "$COMPARE/backcheck")
+    fi
+    sleep 0.2 # the last client's subshell reaped, so that `times` counts it
+    times >"$WORK/times.txt"
+    OTHER=$(python3 -c 'import sys; b, s, c, t = map(float, sys.argv[1:5]); print("%.2f" % (max(0, b - s - c) / float(sys.argv[5]) / t))' \
+        "$(($(busy_ticks) - B0))" "$(($(server_ticks) - S0))" "$(($(times_ticks) - C0))" \
+        "$(python3 -c "import time; print(time.time() - $T0)")" "$(getconf CLK_TCK)")
+    ROUND_LINES="$ROUND_LINES$WRK_RPS ${NON2XX:-0} $CURL_RPS $OPS1 $RSS1 $HB1 $CPU1 $OPSB $CPUB $OTHER
 "
 done
 read -r OPS2 RSS2 HB2 CPU2 < <(run "$((SECS * 2))")
@@ -94,16 +128,22 @@ path, secs, ops2, rss2, conns, hz, pin = sys.argv[1:]
 secs = float(secs); ops2 = int(ops2); rss2 = int(rss2); hz = int(hz)
 rounds = []
 for line in open(path):
-    wrk, non2xx, curl, ops, rss, hb, cpu = line.split()
-    ops = int(ops)
+    wrk, non2xx, curl, ops, rss, hb, cpu, opsb, cpub, other = line.split()
+    ops, opsb = int(ops), int(opsb)
     rounds.append(dict(wrk=float(wrk), non2xx=non2xx, curl=float(curl), ops=ops, rss=int(rss),
-                       hb=int(hb), rate=ops / secs, cpu_us=int(cpu) / hz * 1e6 / ops))
+                       hb=int(hb), rate=ops / secs, cpu_us=int(cpu) / hz * 1e6 / ops,
+                       rate_b=opsb / secs, cpu_b=int(cpub) / hz * 1e6 / opsb if opsb else 0,
+                       other=float(other)))
+compare = rounds[0]['rate_b'] > 0
 print(f"connections            {conns}   ({'server on CPU 0, load on the others' if pin == '1' else 'server and load share the CPUs'})")
 for i, r in enumerate(rounds, 1):
     floor = f"   libcurl floor {r['curl']:6.0f} req/s ({r['curl'] / r['wrk']:.2f} of wrk)" if r['curl'] > 0 else ""
     print(f"round {i}: wrk {r['wrk']:6.0f} req/s (non-2xx {r['non2xx']}){floor}"
           f"   backcheck {r['rate']:6.0f} ops/s   ratio {r['rate'] / r['wrk']:.2f}"
-          f"   {r['cpu_us']:.1f} us CPU/op")
+          f"   {r['cpu_us']:.1f} us CPU/op   others {r['other']:.2f} CPU")
+    if compare:
+        print(f"         COMPARE build {r['rate_b']:6.0f} ops/s   ratio {r['rate_b'] / r['wrk']:.2f}"
+              f"   {r['cpu_b']:.1f} us CPU/op   this build / COMPARE {r['rate'] / r['rate_b']:.2f}")
 med = lambda k: statistics.median(x[k] for x in rounds)
 ratios = [x['rate'] / x['wrk'] for x in rounds]
 print(f"wrk PutItem            {med('wrk'):10.0f} req/s   (median of {len(rounds)})")
@@ -112,6 +152,12 @@ if med('curl') > 0:
 print(f"backcheck insert       {med('rate'):10.0f} ops/s   (median; journaled)")
 print(f"ratio harness/wrk      {statistics.median(ratios):10.2f}   (median; range {min(ratios):.2f}-{max(ratios):.2f})")
 print(f"harness CPU per op     {med('cpu_us'):10.1f} us   (user+system of the whole process to the end of the workload, median)")
+if compare:
+    rb = [x['rate_b'] / x['wrk'] for x in rounds]
+    pair = [x['rate'] / x['rate_b'] for x in rounds]
+    print(f"COMPARE build          {med('rate_b'):10.0f} ops/s   ratio {statistics.median(rb):.2f} (range {min(rb):.2f}-{max(rb):.2f}),"
+          f" {med('cpu_b'):.1f} us CPU/op (medians)")
+    print(f"this build / COMPARE   {statistics.median(pair):10.2f}   (median of the rounds' pairs; range {min(pair):.2f}-{max(pair):.2f})")
 last = rounds[-1]
 print(f"history bytes per op   {last['hb'] / last['ops']:10.1f}")
 extra = ops2 - last['ops']
