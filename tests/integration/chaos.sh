@@ -87,7 +87,7 @@ except (OSError, ValueError) as e:
 if r:
     if r["history"]["ops"] != len(ops):
         bad.append("results count %d ops, the history holds %d" % (r["history"]["ops"], len(ops)))
-    bk = [b for b in r["backups"] if "counts" in b]
+    bk = [b for b in r["backups"] if b.get("counts")]  # null: the backup was not checked
     for kind in kinds:
         if kind in ("reset", "blackhole", "error"):
             if not bk or max(b["counts"]["indeterminate"] for b in bk) == 0:
