@@ -321,12 +321,13 @@ static int set_keys(ddb_attr_type t, const cJSON *arr, memkey **out, size_t *cou
 
 static int validate_rec(const cJSON *av, const char *path, int depth, char *err, size_t errlen);
 
+/* The path only names the place in an error message: one too long for the buffer is cut
+ * and ends in "...". */
 static void child_path(char *out, size_t outlen, const char *path, const char *name, int index)
 {
-    if (name)
-        snprintf(out, outlen, "%s.%s", path, name);
-    else
-        snprintf(out, outlen, "%s[%d]", path, index);
+    int n = name ? snprintf(out, outlen, "%s.%s", path, name)
+                 : snprintf(out, outlen, "%s[%d]", path, index);
+    if (n >= 0 && (size_t)n >= outlen && outlen > 4) memcpy(out + outlen - 4, "...", 4);
 }
 
 static int validate_set(ddb_attr_type t, const cJSON *arr, const char *path, char *err,

@@ -126,13 +126,13 @@ int run_sleep_poll(run_ctx *ctx, double *delay_s, double cap_s)
     return atomic_load(&ctx->interrupted) ? 1 : 0;
 }
 
+/* A message too long for the caller's buffer is cut, ending in "...". */
 void run_describe_error(const ddb_result *r, char *out, size_t n)
 {
-    if (r->err_type[0])
-        snprintf(out, n, "%s: %s", r->err_type, r->err_message);
-    else
-        snprintf(out, n, "%s%s%s", ddb_strerror(r->err), r->err_message[0] ? ": " : "",
-                 r->err_message);
+    int w = r->err_type[0] ? snprintf(out, n, "%s: %s", r->err_type, r->err_message)
+                           : snprintf(out, n, "%s%s%s", ddb_strerror(r->err),
+                                      r->err_message[0] ? ": " : "", r->err_message);
+    if (w >= 0 && (size_t)w >= n && n > 4) memcpy(out + n - 4, "...", 4);
 }
 
 /* ---- scenario hooks ---- */
