@@ -48,9 +48,6 @@ typedef enum chk_wkind {
 } chk_wkind;
 typedef enum chk_outcome { CHK_O_OK = 0, CHK_O_FAIL, CHK_O_INFO } chk_outcome;
 
-/* Write flags. */
-#define CHK_WF_TXN 1u /* part of a TransactWriteItems */
-
 typedef struct chk_write {
     int64_t invoke_ns, complete_ns;
     uint64_t wid;
@@ -58,8 +55,7 @@ typedef struct chk_write {
     uint32_t key;   /* interned key id */
     uint8_t kind;   /* chk_wkind */
     uint8_t status; /* chk_outcome of this item */
-    uint8_t flags;  /* CHK_WF_* */
-    uint8_t pad;
+    uint8_t pad[2];
 } chk_write;
 
 typedef struct chk_key {
@@ -163,7 +159,7 @@ typedef struct chk_run {
     chk_write *w;   /* nw records in (key, write id) order; key k's are w[start, start+count) */
     uint32_t *hist; /* hist[p] = the history position (0-based, in journal order) of w[p] */
     size_t nw;
-    size_t w_mapped;       /* bytes when w is a mapping of its own (else malloc'd) */
+    size_t w_mapped;       /* bytes of w's mapping */
     struct chk_wstore *ws; /* while the history is read: the records, bucketed by key */
     /* Transactions of more than one write, in history order: transaction g's writes are
      * w[txn_w[txn_at[g]]] .. w[txn_w[txn_at[g + 1] - 1]], in the order the op listed them. */

@@ -1,8 +1,8 @@
 /*
  * model.c - loads a run directory into the compact model the checkers share
  * (chk_internal.h): scenario.json, the guarantee profile, backups.jsonl merged by
- * (type, id), and history.jsonl into interned keys and 40-byte write records indexed by
- * (key, write id).
+ * (type, id), and history.jsonl into interned keys and 40-byte write records stored in
+ * (key, write id) order.
  */
 #define _GNU_SOURCE /* mremap: moving placed chunks' pages under the key-ordered array */
 #include "checkers/chk_internal.h"
@@ -614,9 +614,10 @@ typedef struct chk_wrec {
 
 typedef struct chk_wchunk {
     struct chk_wchunk *next;
-    uint32_t n, cap;
+    uint32_t n; /* records held (ws_seal sets the tail's) */
     chk_wrec r[];
 } chk_wchunk;
+#define CHK_WCHUNK_RECS ((CHK_WCHUNK_BYTES - sizeof(chk_wchunk)) / sizeof(chk_wrec))
 
 typedef struct chk_wbucket {
     chk_wrec *next, *end; /* free records of the tail chunk: the chunk's header stays cold */
@@ -664,17 +665,14 @@ static chk_wrec *ws_push(struct chk_wstore *ws, uint32_t key)
         if (m == MAP_FAILED) return NULL;
         chk_wchunk *nc = m;
         nc->next = NULL;
-        nc->cap = (uint32_t)((CHK_WCHUNK_BYTES - sizeof *nc) / sizeof(chk_wrec));
-        nc->n = nc->cap;
-        if (bk->tail) {
+        nc->n = CHK_WCHUNK_RECS; /* full, until it is the tail when sealed */
+        if (bk->tail)
             bk->tail->next = nc;
-            bk->tail->n = nc->cap; /* the previous tail is full */
-        } else {
+        else
             bk->head = nc;
-        }
         bk->tail = nc;
         bk->next = nc->r;
-        bk->end = nc->r + nc->cap;
+        bk->end = nc->r + CHK_WCHUNK_RECS;
     }
     bk->n++;
     return bk->next++;
@@ -804,8 +802,7 @@ static int add_op(chk_run *run, const chk_scan_op *op, char *err, size_t errlen)
         w->key = (uint32_t)k;
         w->kind = (uint8_t)sw->kind;
         w->status = (uint8_t)(sw->status >= 0 ? sw->status : op->outcome);
-        w->flags = (uint8_t)(op->txn ? CHK_WF_TXN : 0);
-        w->pad = 0;
+        w->pad[0] = w->pad[1] = 0;
         r->hist = (uint32_t)run->nw++;
         r->tslot = tslot == CHK_NO_SLOT ? CHK_NO_SLOT : tslot + (uint32_t)i;
     }
@@ -1063,7 +1060,7 @@ static int place_records(chk_run *run, char *err, size_t errlen)
                 lastwid[j] = wid;
             }
             next = c->next;
-            if (run->w_mapped && wback + CHK_WCHUNK_BYTES <= run->w_mapped &&
+            if (wback + CHK_WCHUNK_BYTES <= run->w_mapped &&
                 mremap(c, CHK_WCHUNK_BYTES, CHK_WCHUNK_BYTES, MREMAP_MAYMOVE | MREMAP_FIXED,
                        (char *)run->w + wback) != MAP_FAILED)
                 wback += CHK_WCHUNK_BYTES;
@@ -1342,10 +1339,7 @@ void chk_run_free(chk_run *run)
     free(run->wls);
     chk_keytab_free(&run->kt);
     ws_free(run->ws);
-    if (run->w_mapped)
-        munmap(run->w, run->w_mapped);
-    else
-        free(run->w);
+    if (run->w) munmap(run->w, run->w_mapped);
     free(run->hist);
     free(run->txn_at);
     free(run->txn_w);

@@ -396,19 +396,17 @@ static int snap_line(const char *line, size_t len, long lineno, int last, void *
         l->k = l->it.key ? chk_key_lookup(&run->kt, l->it.key, l->it.keylen) : -1;
         if (l->k >= 0) __builtin_prefetch(&run->kt.keys[l->k]);
         c->n++;
-        /* The delayed item one line back: its key record is now cached. */
-        for (int age = 1; age <= 1 && age < c->n; age++) {
-            const snap_late *p = &c->late[(c->head + c->n - 1 - age) % (CHK_SNAP_LATE + 1)];
-            if (p->k < 0) continue;
-            const chk_key *ck = &run->kt.keys[p->k];
-            if (age == 1 && ck->count <= CHK_SNAP_PREFETCH_WRITES) {
-                /* The key's records, contiguous: each cache line they span. */
-                const char *r = (const char *)&run->w[ck->start];
-                const char *e = (const char *)&run->w[ck->start + ck->count];
-                for (; r < e; r += 64)
-                    __builtin_prefetch(r);
-                __builtin_prefetch(e - 1);
-            }
+        /* The delayed item one line back: its key record is now cached, so its records
+         * (contiguous) are requested, each cache line they span. */
+        const snap_late *prev =
+            c->n > 1 ? &c->late[(c->head + c->n - 2) % (CHK_SNAP_LATE + 1)] : NULL;
+        if (prev && prev->k >= 0 && run->kt.keys[prev->k].count <= CHK_SNAP_PREFETCH_WRITES) {
+            const chk_key *ck = &run->kt.keys[prev->k];
+            const char *r = (const char *)&run->w[ck->start];
+            const char *e = (const char *)&run->w[ck->start + ck->count];
+            for (; r < e; r += 64)
+                __builtin_prefetch(r);
+            __builtin_prefetch(e - 1);
         }
         if (c->n > CHK_SNAP_LATE) {
             check_item(c->run, c->t, &c->late[c->head].it);

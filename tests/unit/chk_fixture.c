@@ -149,6 +149,13 @@ FILE *fx_snap(fx *f, const char *id)
     return fopen(p, "w");
 }
 
+FILE *fx_snap_append(fx *f, const char *id)
+{
+    char p[400];
+    snprintf(p, sizeof p, "%s/snapshots/%s.jsonl", f->dir, id);
+    return fopen(p, "a");
+}
+
 void fx_item(FILE *s, const char *key, const char *wid)
 {
     char pay[FX_PAY_LEN + 1];

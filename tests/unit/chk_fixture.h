@@ -40,6 +40,8 @@ void fx_backups_raw(fx *f, const char *line);
 void fx_close(fx *f);
 /* Opens snapshots/<id>.jsonl for writing. */
 FILE *fx_snap(fx *f, const char *id);
+/* The snapshot of target id opened to add items after those written so far. */
+FILE *fx_snap_append(fx *f, const char *id);
 /* An item as the workloads write it (correct payload for (seed, key, wid)). */
 void fx_item(FILE *s, const char *key, const char *wid);
 void fx_item_pay(FILE *s, const char *key, const char *wid, const char *pay);

@@ -179,9 +179,7 @@ static void test_future_is_a_violation(void **state)
     fx_close(&f);
     /* The cut at the request, plus one write sent at 170 s (after A + 60 s). */
     standard_snapshot(&f, "b1", BACKUP_MS, -1);
-    char p[400];
-    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", f.dir);
-    FILE *s = fopen(p, "a");
+    FILE *s = fx_snap_append(&f, "b1");
     fx_item(s, "ins/0/170", "0.171");
     fclose(s);
     cJSON *res;
@@ -199,17 +197,14 @@ static void test_phantoms(void **state)
     (void)state;
     fx f;
     build_standard(&f, "phantom", NULL, BACKUP_MS, -1);
-    char p[400];
-    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", f.dir);
-    FILE *s = fopen(p, "a");
+    FILE *s = fx_snap_append(&f, "b1");
     fx_item(s, "ghost/9/9", "9.9");  /* a key never written */
     fx_item(s, "ins/0/150", "0.99"); /* a wid that never wrote it */
     fclose(s);
     /* A corrupted payload on a key that is otherwise right: rewrite ins/0/3. */
     fx g;
     build_standard(&g, "phantom-pay", NULL, BACKUP_MS, 3);
-    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", g.dir);
-    s = fopen(p, "a");
+    s = fx_snap_append(&g, "b1");
     fx_item_pay(s, "ins/0/3", "0.4", "AAAAAAAAAAAAAAAAAAAAAAAA");
     fclose(s);
 
@@ -239,9 +234,7 @@ static void test_phantom_fail(void **state)
     fx_backup(&f, "b1", BACKUP_MS, BACKUP_MS + 50);
     fx_close(&f);
     standard_snapshot(&f, "b1", BACKUP_MS, -1);
-    char p[400];
-    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", f.dir);
-    FILE *s = fopen(p, "a");
+    FILE *s = fx_snap_append(&f, "b1");
     fx_item(s, "ins/2/0", "2.1");
     fclose(s);
     cJSON *res;
@@ -265,9 +258,7 @@ static void test_resurrected(void **state)
     fx_backup(&f, "b1", BACKUP_MS, BACKUP_MS + 50);
     fx_close(&f);
     standard_snapshot(&f, "b1", BACKUP_MS, -1);
-    char p[400];
-    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", f.dir);
-    FILE *s = fopen(p, "a");
+    FILE *s = fx_snap_append(&f, "b1");
     fx_item(s, "del/3/0", "3.1");
     fclose(s);
     cJSON *res;
@@ -332,9 +323,7 @@ static void build_torn(fx *f, const char *name, const char *guarantee)
     fx_backup(f, "b1", BACKUP_MS, BACKUP_MS + 50);
     fx_close(f);
     standard_snapshot(f, "b1", BACKUP_MS + 20, -1);
-    char p[400];
-    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", f->dir);
-    FILE *s = fopen(p, "a");
+    FILE *s = fx_snap_append(f, "b1");
     fx_item(s, "tx/4/0", "4.1"); /* tx/4/1 missing */
     fclose(s);
 }
@@ -355,9 +344,7 @@ static void build_info_txn(fx *f, const char *name, int own_write_captured)
     fx_backup(f, "b1", BACKUP_MS, BACKUP_MS + 50);
     fx_close(f);
     standard_snapshot(f, "b1", BACKUP_MS + 20, -1);
-    char p[400];
-    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", f->dir);
-    FILE *s = fopen(p, "a");
+    FILE *s = fx_snap_append(f, "b1");
     if (own_write_captured) {
         fx_item(s, "tx/4/0", "4.1"); /* the info txn's own write; tx/4/1 missing */
     } else {
@@ -456,9 +443,7 @@ static void test_bank_invariant(void **state)
         fx_backup(&f, "b1", BACKUP_MS, BACKUP_MS + 50);
         fx_close(&f);
         standard_snapshot(&f, "b1", BACKUP_MS, -1);
-        char p[400];
-        snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", f.dir);
-        FILE *s = fopen(p, "a");
+        FILE *s = fx_snap_append(&f, "b1");
         fx_item_bal(s, "bank/5/0", "5.3", 70);
         fx_item_bal(s, "bank/5/1", "5.3", 100); /* should be 130: total 170, not 200 */
         fclose(s);
@@ -488,9 +473,7 @@ static void test_append_order(void **state)
     fx_backup(&f, "b1", BACKUP_MS, BACKUP_MS + 50);
     fx_close(&f);
     standard_snapshot(&f, "b1", BACKUP_MS, -1);
-    char p[400];
-    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", f.dir);
-    FILE *s = fopen(p, "a");
+    FILE *s = fx_snap_append(&f, "b1");
     const char *ids[] = {"6.1", "6.3", "6.4"}; /* 6.2 missing from the middle */
     fx_item_ids(s, "app/6/0", "6.4", ids, 3);
     fclose(s);
@@ -512,8 +495,7 @@ static void test_append_order(void **state)
     fx_backup(&g, "b1", BACKUP_MS, BACKUP_MS + 50);
     fx_close(&g);
     standard_snapshot(&g, "b1", BACKUP_MS, -1);
-    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", g.dir);
-    s = fopen(p, "a");
+    s = fx_snap_append(&g, "b1");
     const char *all[] = {"6.1", "6.2", "6.3", "6.4"};
     fx_item_ids(s, "app/6/0", "6.4", all, 4);
     fclose(s);
@@ -563,9 +545,7 @@ static void test_fuzzy_cut_under_strict(void **state)
     fx_backup(&f, "b1", BACKUP_MS, BACKUP_MS + 50);
     fx_close(&f);
     standard_snapshot(&f, "b1", BACKUP_MS + 20, -1);
-    char p[400];
-    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", f.dir);
-    FILE *s = fopen(p, "a");
+    FILE *s = fx_snap_append(&f, "b1");
     fx_item(s, "fz/7/1", "7.2"); /* fz/7/0 (earlier) missing */
     fclose(s);
     cJSON *res;
@@ -593,9 +573,7 @@ static void test_interrupted_history(void **state)
     fx_backup(&f, "b1", BACKUP_MS, BACKUP_MS + 50);
     fx_close(&f);
     standard_snapshot(&f, "b1", BACKUP_MS, -1);
-    char p[400];
-    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", f.dir);
-    FILE *s = fopen(p, "a");
+    FILE *s = fx_snap_append(&f, "b1");
     fx_item(s, "ins/0/300", "0.300"); /* beyond worker 0's last journaled seq (201) */
     fclose(s);
     cJSON *res;
@@ -611,8 +589,7 @@ static void test_interrupted_history(void **state)
     /* The same unknown write in a completed run is a phantom. */
     fx g;
     build_standard(&g, "not-interrupted", NULL, BACKUP_MS, -1);
-    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", g.dir);
-    s = fopen(p, "a");
+    s = fx_snap_append(&g, "b1");
     fx_item(s, "ins/0/300", "0.300");
     fclose(s);
     assert_int_equal(check(&g, NULL, &res), CHK_FAIL);
@@ -634,9 +611,7 @@ static void test_info_writes_never_violate(void **state)
     fx_backup(&f, "b1", BACKUP_MS, BACKUP_MS + 50);
     fx_close(&f);
     standard_snapshot(&f, "b1", BACKUP_MS + 20, -1);
-    char p[400];
-    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", f.dir);
-    FILE *s = fopen(p, "a");
+    FILE *s = fx_snap_append(&f, "b1");
     fx_item(s, "inf/2/1", "2.2");
     fclose(s);
     cJSON *res;
@@ -663,9 +638,7 @@ static void build_tie(fx *f, const char *name, int info_first)
     fx_backup(f, "b1", BACKUP_MS, BACKUP_MS + 50);
     fx_close(f);
     standard_snapshot(f, "b1", BACKUP_MS + 20, -1);
-    char p[400];
-    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", f->dir);
-    FILE *s = fopen(p, "a");
+    FILE *s = fx_snap_append(f, "b1");
     fx_item(s, "tie/5/0", "5.9");
     fx_item(s, "tie/6/0", "6.1");
     fclose(s);
@@ -703,9 +676,7 @@ static void test_multi_worker_key_in_write_id_order(void **state)
         fx_backup(&f, "b1", BACKUP_MS, BACKUP_MS + 50);
         fx_close(&f);
         standard_snapshot(&f, "b1", BACKUP_MS + 20, -1);
-        char p[400];
-        snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", f.dir);
-        FILE *s = fopen(p, "a");
+        FILE *s = fx_snap_append(&f, "b1");
         fx_item(s, "mw/0/0", hold_later ? "3.5" : "2.7");
         fclose(s);
         cJSON *res;
@@ -863,13 +834,12 @@ static void test_recheck_is_byte_identical(void **state)
     (void)state;
     fx f;
     build_torn(&f, "recheck", NULL);
-    char p[400];
-    snprintf(p, sizeof p, "%s/snapshots/b1.jsonl", f.dir);
-    FILE *s = fopen(p, "a");
+    FILE *s = fx_snap_append(&f, "b1");
     fx_item(s, "ghost/1/1", "1.999");
     fx_item(s, "ghost/1/2", "1.998");
     fclose(s);
     cJSON *res;
+    char p[400];
     snprintf(p, sizeof p, "%s/results.json", f.dir);
     check(&f, NULL, &res);
     cJSON_Delete(res);
