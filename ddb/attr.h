@@ -69,7 +69,6 @@ int ddb_item_get_s(const cJSON *item, const char *name, const char **out);
 int ddb_item_get_i64(const cJSON *item, const char *name, int64_t *out);
 int ddb_item_get_n_double(const cJSON *item, const char *name, double *out);
 
-/* Base64 (standard alphabet, padded). Decoding returns malloc'd bytes or NULL. */
 /* Room ddb_json_quote needs for a string of n bytes: every byte escaped as \u00XX,
  * and the quotes. */
 #define DDB_JSON_QUOTED_MAX(n) ((n)*6 + 2)
@@ -78,6 +77,8 @@ int ddb_item_get_n_double(const cJSON *item, const char *name, double *out);
  * are), into out (DDB_JSON_QUOTED_MAX(n) bytes at least, no NUL written); returns the
  * length. For requests written as text on a hot path (ddb_call_json). */
 size_t ddb_json_quote(char *out, const char *s, size_t n);
+
+/* Base64 (standard alphabet, padded). Decoding returns malloc'd bytes or NULL. */
 char *ddb_base64_encode(const void *data, size_t len);
 unsigned char *ddb_base64_decode(const char *s, size_t *out_len);
 

@@ -304,6 +304,15 @@ ddb_err wl_call(wl_worker *w, const char *operation, const cJSON *request, ddb_r
     return e;
 }
 
+ddb_err wl_call_json(wl_worker *w, const char *operation, const char *json, size_t len,
+                     ddb_result *res)
+{
+    int64_t m0 = bc_mono_ns();
+    ddb_err e = ddb_call_json(w->db, operation, json, len, res);
+    w->call_mono_ns = bc_mono_ns() - m0;
+    return e;
+}
+
 void wl_op_init(const wl_worker *w, hist_op *op, uint64_t seq, const char *f)
 {
     memset(op, 0, sizeof *op);

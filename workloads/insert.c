@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "ddb/attr.h"
-#include "util/clock.h"
 #include "util/payload.h"
 
 static int insert_setup(wl_worker *w, char *err, size_t errlen)
@@ -95,11 +94,9 @@ int wl_insert_one(wl_worker *w, const char *prefix, const char *f, char key_out[
     size_t cap = sizeof stack, len = 0;
     ddb_result res = {0};
     int built = wl_insert_request_text(w, key, wid, &body, &cap, &len) == 0;
-    /* As wl_call does: the call's monotonic duration, for the op's mono_ns. A request
-     * that could not be written is refused by ddb_call_json like an unprintable tree. */
-    int64_t m0 = bc_mono_ns();
-    ddb_call_json(w->db, "PutItem", built ? body : NULL, len, &res);
-    w->call_mono_ns = bc_mono_ns() - m0;
+    /* A request that could not be written is refused by ddb_call_json like an
+     * unprintable tree. */
+    wl_call_json(w, "PutItem", built ? body : NULL, len, &res);
     if (body != stack) free(body);
 
     hist_op op;

@@ -151,6 +151,9 @@ long wl_worker_keys(const wl_worker *w);
 /* ddb_call that also measures the call's monotonic duration (w->call_mono_ns), which
  * wl_journal records as mono_ns. */
 ddb_err wl_call(wl_worker *w, const char *operation, const cJSON *request, ddb_result *res);
+/* wl_call for a request already written as JSON text (ddb_call_json). */
+ddb_err wl_call_json(wl_worker *w, const char *operation, const char *json, size_t len,
+                     ddb_result *res);
 /* Bank workload invariant: threads * accounts * initial_balance. */
 int64_t wl_bank_total(const wl_spec *spec);
 /* Parses "uniform" | "zipf" | "zipfian" | "hotspot" | "sequential". 0 ok, -1 unknown. */
