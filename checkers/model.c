@@ -109,6 +109,8 @@ static inline int64_t hash_find(const chk_keytab *kt, const char *s, size_t len,
 /* Splits "<prefix>/<worker>/<n>" with both numbers in canonical decimal (no sign, no
  * leading zero), so that each such name maps to exactly one (prefix, worker, n). */
 static inline int kidx_nums(const char *q, const char *e, uint32_t *worker, uint32_t *n);
+static inline int kidx_nums_word(const char *s, const char *q, const char *e, uint32_t *worker,
+                                 uint32_t *n);
 static inline int kidx_parse(const char *s, size_t len, size_t *plen, uint32_t *worker, uint32_t *n)
 {
     const char *e = s + len, *q = s;
@@ -117,7 +119,43 @@ static inline int kidx_parse(const char *s, size_t len, size_t *plen, uint32_t *
         q++;
     if (q == s || q >= e || *q != '/') return -1;
     *plen = (size_t)(q - s);
+    if (kidx_nums_word(s, q + 1, e, worker, n)) return 0;
     return kidx_nums(q + 1, e, worker, n);
+}
+
+/* kidx_nums for the common shape, read with one 8-byte load that ends at e: the digits of
+ * n are the load's top bytes (1 to 7 of them, after a '/') and the worker is one or two
+ * digits before that '/'. Answers 1 with both numbers when the name has that shape in
+ * canonical decimal, 0 for anything else (the byte-wise reader then decides, so a
+ * rejection is always its). s..e is the whole name, which must be 8 bytes or more. */
+static inline int kidx_nums_word(const char *s, const char *q, const char *e, uint32_t *worker,
+                                 uint32_t *n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (e - s < 8) return 0;
+    uint64_t x, t, m;
+    memcpy(&x, e - 8, 8);
+    t = x ^ 0x3030303030303030ULL;
+    m = ((t + 0x7676767676767676ULL) | t) & 0x8080808080808080ULL; /* non-digit bytes */
+    if (!m) return 0;                                              /* 8 digits or more */
+    int nd = __builtin_clzll(m) >> 3; /* digits at the end of the name */
+    if (nd == 0) return 0;
+    const char *d = e - nd, *slash = d - 1; /* slash is inside the load: nd <= 7 */
+    if (*slash != '/' || (nd > 1 && *d == '0')) return 0;
+    uint32_t w;
+    if (slash - q == 1 && q[0] >= '0' && q[0] <= '9')
+        w = (uint32_t)(q[0] - '0');
+    else if (slash - q == 2 && q[0] >= '1' && q[0] <= '9' && q[1] >= '0' && q[1] <= '9')
+        w = (uint32_t)(q[0] - '0') * 10 + (uint32_t)(q[1] - '0');
+    else
+        return 0;
+    *worker = w;
+    *n = (uint32_t)chk_swar8_value(t & (~0ULL << (8 * (8 - nd))));
+    return 1;
+#else
+    (void)s, (void)q, (void)e, (void)worker, (void)n;
+    return 0;
+#endif
 }
 
 /* "<worker>/<n>" at q..e, both in canonical decimal. */
@@ -272,6 +310,7 @@ static inline int kidx_parse_known(const chk_keytab *kt, const char *s, size_t l
     for (int i = 0; i < kt->nkidx; i++) {
         size_t plen = kt->kidx[i].len;
         if (plen >= len || s[plen] != '/' || !short_eq(s, kt->kidx[i].name, plen)) continue;
+        if (kidx_nums_word(s, s + plen + 1, s + len, worker, n)) return i;
         return kidx_nums(s + plen + 1, s + len, worker, n) ? -1 : i;
     }
     return -1;

@@ -295,6 +295,37 @@ static void test_integer_lengths(void **state)
             assert_true(a.intended_ns == v && a.invoke_ns == inv && a.complete_ns == v);
         }
     }
+    /* Instants of 15 to 19 digits, every digit value in every place (the first sixteen
+     * are read in one step where all sixteen are there), and a non-digit at each place. */
+    uint64_t x = 88172645463325252ULL;
+    for (int i = 0; i < 4000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int nd = 15 + i % 5;
+        char digits[24];
+        for (int j = 0; j < nd; j++)
+            digits[j] = (char)('0' + (x >> (3 * j % 61)) % 10);
+        if (digits[0] == '0') digits[0] = '1';
+        digits[nd] = '\0';
+        if (i % 10 == 9) digits[(x >> 40) % (uint64_t)nd] = "+.e-x :"[(x >> 50) % 7];
+        int n = snprintf(line, sizeof line,
+                         "{\"type\":\"op\",\"w\":1,\"s\":2,\"wl\":null,\"wi\":0,\"f\":null,"
+                         "\"intended_ns\":%s,\"invoke_ns\":1,\"complete_ns\":%s,"
+                         "\"mono_ns\":1,\"outcome\":\"ok\",\"err\":null,\"attempts\":1,"
+                         "\"wcu\":1,\"rcu\":0,\"writes\":[]}",
+                         digits, digits);
+        assert_true(n > 0 && (size_t)n < sizeof line);
+        int ra = chk_scan_op_journal(line, (size_t)n, &a);
+        int rb = chk_scan_op_members(line, (size_t)n, &b);
+        if (i % 10 == 9) {
+            assert_int_equal(ra, 0); /* declined: the member path decides */
+            continue;
+        }
+        assert_int_equal(ra, 1);
+        assert_int_equal(rb, 1);
+        assert_same_op_fields(&a, &b);
+        assert_true(a.intended_ns == (int64_t)strtoull(digits, NULL, 10));
+        assert_true(a.complete_ns == a.intended_ns);
+    }
     const char *mono20 = "{\"type\":\"op\",\"w\":1,\"s\":2,\"wl\":null,\"wi\":0,\"f\":null,"
                          "\"intended_ns\":1,\"invoke_ns\":1,\"complete_ns\":2,"
                          "\"mono_ns\":12345678901234567890,\"outcome\":\"ok\",\"err\":null,"
@@ -325,8 +356,12 @@ static void test_key_table(void **state)
     chk_keytab kt;
     assert_int_equal(chk_keytab_init(&kt), 0);
     static const char *const names[] = {
-        "reg/3/12", "reg/3/012",        "reg/03/12", "reg/3/12/",     "reg/3/",  "reg//12",
-        "/3/12",    "reg/3/4294967296", "bank/3/12", "reg/3/2000000", "reg/3/0", "x"};
+        "reg/3/12", "reg/3/012", "reg/03/12", "reg/3/12/", "reg/3/", "reg//12", "/3/12",
+        "reg/3/4294967296", "bank/3/12", "reg/3/2000000", "reg/3/0", "x",
+        /* 8 bytes or more: read a word at a time where the shape allows, else byte-wise */
+        "reg/3/1234567", "reg/03/1234567", "reg/3/01234567", "reg/3/12345678", "reg/13/123456",
+        "reg/123/45678", "reg/3//1234567", "reg/3/12x45678", "reg/x3/123456", "reg/65536/1234",
+        "reg/65535/1234", "reg/00/123456", "reg/1/1234567/"};
     enum { N = sizeof names / sizeof names[0] };
     int64_t ids[N];
     for (int round = 0; round < 3; round++)
@@ -359,6 +394,25 @@ static void test_key_table(void **state)
         assert_int_equal(kt.keys[N + j].wl, 1);
     }
     assert_int_equal(kt.nkeys, N + 50000);
+    /* Each of them the index holds sits in its lane at its own n, whether its name was
+     * read a word at a time (8 bytes or more: "w/5/1000" on) or byte-wise; the others
+     * (met before the lane reached them) are in the hash table. */
+    const chk_kidx_prefix *wpx = NULL;
+    for (int i = 0; i < kt.nkidx; i++)
+        if (kt.kidx[i].len == 1 && kt.kidx[i].name[0] == 'w') wpx = &kt.kidx[i];
+    assert_non_null(wpx);
+    assert_true(wpx->nlanes > 5);
+    uint32_t held_word = 0, held_bytes = 0;
+    for (uint32_t j = 0; j < 50000; j++) {
+        uint32_t n = (j * 7919u) % 50000u;
+        if (n >= wpx->lanes[5].cap || !wpx->lanes[5].ids[n]) continue;
+        assert_int_equal(wpx->lanes[5].ids[n] & ~CHK_KIDX_RESOLVED, N + j + 1);
+        if (n >= 1000)
+            held_word++;
+        else
+            held_bytes++;
+    }
+    assert_true(held_word > 10000 && held_bytes > 100);
     /* A key met before its lane reached it stays one key once the lane covers it, and a
      * name never interned is not found, whether or not its lane reaches it. */
     int64_t far = chk_key_intern_wl(&kt, "z/1/9000", 8, 3);
