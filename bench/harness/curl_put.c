@@ -5,7 +5,12 @@
  * signing, no JSON trees, no journal: what any client built on libcurl's easy interface costs
  * before it does anything of its own.
  *
- *   curl_put URL SECONDS THREADS
+ *   curl_put URL SECONDS THREADS [HANDLES]
+ *
+ * With HANDLES > 1 each thread keeps HANDLES requests in flight through one multi handle
+ * (curl_multi_poll) instead of one easy handle blocking in curl_easy_perform: the event-loop
+ * shape of wrk, where one wake-up may serve several responses. Prints the requests, the
+ * seconds and the rate.
  */
 #include <curl/curl.h>
 #include <pthread.h>
@@ -17,7 +22,7 @@
 
 typedef struct worker {
     const char *url;
-    int id;
+    int id, handles;
     double seconds;
     long done;
     int failed;
@@ -38,63 +43,145 @@ static size_t discard(char *data, size_t size, size_t nmemb, void *arg)
     return size * nmemb;
 }
 
-static void *run(void *arg)
+/* A keep-alive handle sending the bench's PutItem (headers hs, shared). */
+static CURL *put_handle(const char *url, struct curl_slist *hs)
 {
-    worker *w = arg;
     CURL *h = curl_easy_init();
-    if (!h) {
-        w->failed = 1;
-        return NULL;
-    }
-    struct curl_slist *hs = NULL;
-    hs = curl_slist_append(hs, "Content-Type: application/x-amz-json-1.0");
-    hs = curl_slist_append(hs, "X-Amz-Target: DynamoDB_20120810.PutItem");
-    hs = curl_slist_append(hs, "Expect:");
-    curl_easy_setopt(h, CURLOPT_URL, w->url);
+    if (!h) return NULL;
+    curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hs);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
-    char pay[101];
-    memset(pay, 'x', 100);
-    pay[100] = '\0';
+    return h;
+}
+
+/* Writes request n of thread id (putitem.lua's PutItem: a key of its own, unsigned) into
+ * body and gives it to h. */
+static void put_body(CURL *h, char *body, size_t cap, int id, long n)
+{
+    static const char pay[] = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                              "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+    int len = snprintf(body, cap,
+                       "{\"TableName\":\"bench\",\"Item\":{\"pk\":{\"S\":\"curl/%ld/%d/%ld\"},"
+                       "\"wid\":{\"S\":\"%d.%ld\"},\"ver\":{\"N\":\"1\"},\"pay\":{\"S\":\"%s\"}},"
+                       "\"ConditionExpression\":\"attribute_not_exists(#h)\","
+                       "\"ExpressionAttributeNames\":{\"#h\":\"pk\"},"
+                       "\"ReturnConsumedCapacity\":\"TOTAL\"}",
+                       (long)getpid(), id, n, id, n, pay);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len);
+}
+
+static int put_ok(CURL *h, CURLcode rc)
+{
+    long status = 0;
+    return rc == CURLE_OK && curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK &&
+           status == 200;
+}
+
+/* One easy handle, one request in flight, curl_easy_perform blocking. */
+static void run_easy(worker *w, struct curl_slist *hs)
+{
+    CURL *h = put_handle(w->url, hs);
+    if (!h) {
+        w->failed = 1;
+        return;
+    }
     char body[512];
     double end = now_s() + w->seconds;
     while (now_s() < end) {
         long n = w->done + 1;
-        int len =
-            snprintf(body, sizeof(body),
-                     "{\"TableName\":\"bench\",\"Item\":{\"pk\":{\"S\":\"curl/%ld/%d/%ld\"},"
-                     "\"wid\":{\"S\":\"%d.%ld\"},\"ver\":{\"N\":\"1\"},\"pay\":{\"S\":\"%s\"}},"
-                     "\"ConditionExpression\":\"attribute_not_exists(#h)\","
-                     "\"ExpressionAttributeNames\":{\"#h\":\"pk\"},"
-                     "\"ReturnConsumedCapacity\":\"TOTAL\"}",
-                     (long)getpid(), w->id, n, w->id, n, pay);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len);
-        long status = 0;
-        if (curl_easy_perform(h) != CURLE_OK ||
-            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK || status != 200) {
+        put_body(h, body, sizeof body, w->id, n);
+        if (!put_ok(h, curl_easy_perform(h))) {
             w->failed = 1;
             break;
         }
         w->done = n;
     }
-    curl_slist_free_all(hs);
     curl_easy_cleanup(h);
+}
+
+/* w->handles easy handles in one multi handle: each starts its next request as soon as
+ * its response is in, until the time is up; the thread sleeps in curl_multi_poll. */
+static void run_multi(worker *w, struct curl_slist *hs)
+{
+    CURLM *m = curl_multi_init();
+    CURL **h = calloc((size_t)w->handles, sizeof *h);
+    char(*body)[512] = calloc((size_t)w->handles, sizeof *body);
+    long next = 0;
+    if (!m || !h || !body) w->failed = 1;
+    for (int i = 0; !w->failed && i < w->handles; i++) {
+        if (!(h[i] = put_handle(w->url, hs))) {
+            w->failed = 1;
+            break;
+        }
+        curl_easy_setopt(h[i], CURLOPT_PRIVATE, (void *)body[i]);
+        put_body(h[i], body[i], sizeof body[i], w->id, ++next);
+        curl_multi_add_handle(m, h[i]);
+    }
+    double end = now_s() + w->seconds;
+    int running = w->failed ? 0 : 1;
+    while (running && !w->failed) {
+        if (curl_multi_perform(m, &running) != CURLM_OK) {
+            w->failed = 1;
+            break;
+        }
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(m, &left))) {
+            if (msg->msg != CURLMSG_DONE) continue;
+            CURL *e = msg->easy_handle;
+            if (!put_ok(e, msg->data.result)) w->failed = 1;
+            w->done++;
+            curl_multi_remove_handle(m, e);
+            if (now_s() < end && !w->failed) {
+                char *b;
+                curl_easy_getinfo(e, CURLINFO_PRIVATE, &b);
+                put_body(e, b, sizeof body[0], w->id, ++next);
+                curl_multi_add_handle(m, e);
+                running = 1;
+            }
+        }
+        if (running) curl_multi_poll(m, NULL, 0, 100, NULL);
+    }
+    for (int i = 0; h && i < w->handles; i++)
+        if (h[i]) {
+            curl_multi_remove_handle(m, h[i]);
+            curl_easy_cleanup(h[i]);
+        }
+    curl_multi_cleanup(m);
+    free(h);
+    free(body);
+}
+
+static void *run(void *arg)
+{
+    worker *w = arg;
+    struct curl_slist *hs = NULL;
+    hs = curl_slist_append(hs, "Content-Type: application/x-amz-json-1.0");
+    hs = curl_slist_append(hs, "X-Amz-Target: DynamoDB_20120810.PutItem");
+    hs = curl_slist_append(hs, "Expect:");
+    if (!hs)
+        w->failed = 1;
+    else if (w->handles > 1)
+        run_multi(w, hs);
+    else
+        run_easy(w, hs);
+    curl_slist_free_all(hs);
     return NULL;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: curl_put URL SECONDS THREADS\n");
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: curl_put URL SECONDS THREADS [HANDLES]\n");
         return 2;
     }
     double seconds = atof(argv[2]);
-    int threads = atoi(argv[3]);
-    if (seconds <= 0 || threads < 1 || threads > 256) {
-        fprintf(stderr, "curl_put: SECONDS must be > 0 and THREADS 1..256\n");
+    int threads = atoi(argv[3]), handles = argc == 5 ? atoi(argv[4]) : 1;
+    if (seconds <= 0 || threads < 1 || threads > 256 || handles < 1 || handles > 256) {
+        fprintf(stderr, "curl_put: SECONDS must be > 0, THREADS and HANDLES 1..256\n");
         return 2;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -102,7 +189,7 @@ int main(int argc, char **argv)
     if (!ws) return 1;
     double t0 = now_s();
     for (int i = 0; i < threads; i++) {
-        ws[i] = (worker){.url = argv[1], .id = i, .seconds = seconds};
+        ws[i] = (worker){.url = argv[1], .id = i, .handles = handles, .seconds = seconds};
         pthread_create(&ws[i].thread, NULL, run, &ws[i]);
     }
     long total = 0;

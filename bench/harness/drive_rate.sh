@@ -95,12 +95,23 @@ for r in $(seq "$ROUNDS"); do
     B0=$(busy_ticks) S0=$(server_ticks) C0=$(times_ticks) T0=$(date +%s.%N)
     BENCH_RUN=$r $CLIENT_CPUS wrk -t "$CONNS" -c "$CONNS" -d "${SECS}s" -s "$HERE/putitem.lua" \
         "$URL" >"$WORK/wrk.txt"
+    times >"$WORK/times.txt"
+    W1=$(times_ticks)
     WRK_RPS=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")
+    WRK_N=$(awk '/requests in/ {print $1}' "$WORK/wrk.txt")
     NON2XX=$(awk '/Non-2xx/ {print $NF}' "$WORK/wrk.txt")
-    CURL_RPS=0
+    CURL_RPS=0 CURL_N=0 MULTI_RPS=0 MULTI_N=0 F1=$W1 F2=$W1
     if [ -x "$BUILD/harness/bench_curl_put" ]; then
-        CURL_RPS=$($CLIENT_CPUS "$BUILD/harness/bench_curl_put" "$URL" "$SECS" "$CONNS" |
-            awk '{print $NF}')
+        # The floor twice: CONNS threads blocking in curl_easy_perform (the harness's
+        # shape), then one thread with CONNS handles in a multi handle (wrk's shape).
+        $CLIENT_CPUS "$BUILD/harness/bench_curl_put" "$URL" "$SECS" "$CONNS" >"$WORK/curl.txt"
+        times >"$WORK/times.txt"
+        F1=$(times_ticks)
+        $CLIENT_CPUS "$BUILD/harness/bench_curl_put" "$URL" "$SECS" 1 "$CONNS" >"$WORK/multi.txt"
+        times >"$WORK/times.txt"
+        F2=$(times_ticks)
+        read -r _ CURL_N _ _ _ CURL_RPS <"$WORK/curl.txt"
+        read -r _ MULTI_N _ _ _ MULTI_RPS <"$WORK/multi.txt"
     fi
     # With COMPARE, the two builds take turns at going first, so that neither always
     # runs right after the floor or right before the next round's wrk.
@@ -117,27 +128,32 @@ for r in $(seq "$ROUNDS"); do
     OTHER=$(python3 -c 'import sys; b, s, c, t = map(float, sys.argv[1:5]); print("%.2f" % (max(0, b - s - c) / float(sys.argv[5]) / t))' \
         "$(($(busy_ticks) - B0))" "$(($(server_ticks) - S0))" "$(($(times_ticks) - C0))" \
         "$(python3 -c "import time; print(time.time() - $T0)")" "$(getconf CLK_TCK)")
-    ROUND_LINES="$ROUND_LINES$WRK_RPS ${NON2XX:-0} $CURL_RPS $OPS1 $RSS1 $HB1 $CPU1 $OPSB $CPUB $OTHER
+    ROUND_LINES="$ROUND_LINES$WRK_RPS ${NON2XX:-0} $CURL_RPS $OPS1 $RSS1 $HB1 $CPU1 $OPSB $CPUB $OTHER"
+    ROUND_LINES="$ROUND_LINES ${WRK_N:-0} $((W1 - C0)) $CURL_N $((F1 - W1)) $MULTI_RPS $MULTI_N $((F2 - F1))
 "
 done
 read -r OPS2 RSS2 HB2 CPU2 < <(run "$((SECS * 2))")
 printf '%s' "$ROUND_LINES" >"$WORK/rounds.txt"
-python3 - "$WORK/rounds.txt" "$SECS" "$OPS2" "$RSS2" "$CONNS" "$(getconf CLK_TCK)" "$PIN" <<'PY'
+python3 - "$WORK/rounds.txt" "$SECS" "$OPS2" "$RSS2" "$CONNS" "$(getconf CLK_TCK)" "$PIN" "$CPU2" <<'PY'
 import statistics, sys
-path, secs, ops2, rss2, conns, hz, pin = sys.argv[1:]
-secs = float(secs); ops2 = int(ops2); rss2 = int(rss2); hz = int(hz)
+path, secs, ops2, rss2, conns, hz, pin, cpu2 = sys.argv[1:]
+secs = float(secs); ops2 = int(ops2); rss2 = int(rss2); hz = int(hz); cpu2 = int(cpu2)
 rounds = []
 for line in open(path):
-    wrk, non2xx, curl, ops, rss, hb, cpu, opsb, cpub, other = line.split()
+    (wrk, non2xx, curl, ops, rss, hb, cpu, opsb, cpub, other,
+     wrk_n, wrk_t, curl_n, curl_t, multi, multi_n, multi_t) = line.split()
     ops, opsb = int(ops), int(opsb)
+    per = lambda t, n: int(t) / hz * 1e6 / int(n) if int(n) else 0
     rounds.append(dict(wrk=float(wrk), non2xx=non2xx, curl=float(curl), ops=ops, rss=int(rss),
                        hb=int(hb), rate=ops / secs, cpu_us=int(cpu) / hz * 1e6 / ops,
                        rate_b=opsb / secs, cpu_b=int(cpub) / hz * 1e6 / opsb if opsb else 0,
-                       other=float(other)))
+                       other=float(other), multi=float(multi), wrk_us=per(wrk_t, wrk_n),
+                       curl_us=per(curl_t, curl_n), multi_us=per(multi_t, multi_n)))
 compare = rounds[0]['rate_b'] > 0
 print(f"connections            {conns}   ({'server on CPU 0, load on the others' if pin == '1' else 'server and load share the CPUs'})")
 for i, r in enumerate(rounds, 1):
-    floor = f"   libcurl floor {r['curl']:6.0f} req/s ({r['curl'] / r['wrk']:.2f} of wrk)" if r['curl'] > 0 else ""
+    floor = (f"   libcurl floor {r['curl']:6.0f} req/s ({r['curl'] / r['wrk']:.2f} of wrk),"
+             f" multi {r['multi']:6.0f} ({r['multi'] / r['wrk']:.2f})" if r['curl'] > 0 else "")
     print(f"round {i}: wrk {r['wrk']:6.0f} req/s (non-2xx {r['non2xx']}){floor}"
           f"   backcheck {r['rate']:6.0f} ops/s   ratio {r['rate'] / r['wrk']:.2f}"
           f"   {r['cpu_us']:.1f} us CPU/op   others {r['other']:.2f} CPU")
@@ -148,10 +164,15 @@ med = lambda k: statistics.median(x[k] for x in rounds)
 ratios = [x['rate'] / x['wrk'] for x in rounds]
 print(f"wrk PutItem            {med('wrk'):10.0f} req/s   (median of {len(rounds)})")
 if med('curl') > 0:
-    print(f"libcurl floor          {med('curl'):10.0f} req/s   (bench_curl_put, median)")
+    print(f"libcurl floor          {med('curl'):10.0f} req/s   (bench_curl_put, {conns} threads blocking, median)")
+    print(f"libcurl multi floor    {med('multi'):10.0f} req/s   (bench_curl_put, 1 thread, {conns} handles, median)")
 print(f"backcheck insert       {med('rate'):10.0f} ops/s   (median; journaled)")
 print(f"ratio harness/wrk      {statistics.median(ratios):10.2f}   (median; range {min(ratios):.2f}-{max(ratios):.2f})")
 print(f"harness CPU per op     {med('cpu_us'):10.1f} us   (user+system of the whole process to the end of the workload, median)")
+cpus = f"wrk {med('wrk_us'):.1f}"
+if med('curl') > 0:
+    cpus += f", libcurl floor {med('curl_us'):.1f}, multi floor {med('multi_us'):.1f}"
+print(f"client CPU per request {cpus} us   (user+system over requests, medians)")
 if compare:
     rb = [x['rate_b'] / x['wrk'] for x in rounds]
     pair = [x['rate'] / x['rate_b'] for x in rounds]
@@ -159,8 +180,13 @@ if compare:
           f" {med('cpu_b'):.1f} us CPU/op (medians)")
     print(f"this build / COMPARE   {statistics.median(pair):10.2f}   (median of the rounds' pairs; range {min(pair):.2f}-{max(pair):.2f})")
 last = rounds[-1]
-print(f"history bytes per op   {last['hb'] / last['ops']:10.1f}")
 extra = ops2 - last['ops']
+if extra > 0:
+    # The long run's CPU minus the last short run's, over the extra ops: what an op costs
+    # once the process has started and set up (one pair, so it varies more).
+    print(f"harness marginal CPU   {(cpu2 - last['cpu_us'] * last['ops'] / 1e6 * hz) / hz * 1e6 / extra:10.1f} us/op"
+          f"   ({2 * secs:.0f} s run minus the last {secs:.0f} s run)")
+print(f"history bytes per op   {last['hb'] / last['ops']:10.1f}")
 print(f"harness memory per op  {max(0, rss2 - last['rss']) * 1024 / extra if extra > 0 else 0:10.1f} bytes"
       f"   (RSS {last['rss']} KB at {last['ops']} ops, {rss2} KB at {ops2} ops)")
 PY
