@@ -151,6 +151,54 @@ static void test_correct_backup_passes(void **state)
     cJSON_Delete(res);
 }
 
+/* Many writes to the keys of one bucket: they fill several chunks of write records and end
+ * on a partial group of staged records; each key's last write is found where the
+ * snapshot holds it, and a key left at its previous version is LOST. */
+static void many_writes(fx *f, const char *name, int stale_key)
+{
+    enum { WRITES = 4501, KEYS = 3 };
+    fx_open(f, name, NULL, NULL);
+    char key[64], wid[32];
+    for (int s = 1; s <= WRITES; s++) {
+        snprintf(key, sizeof key, "ins/0/%d", s % KEYS);
+        fx_write(f, 0, (uint64_t)s, "put", key, s * 5.0, s * 5.0 + 2, "ok");
+    }
+    /* One write on each side of the cut, so that the backup is exercised. */
+    fx_write(f, 1, 1, "put", "ins/1/0", BACKUP_MS - 1000, BACKUP_MS - 990, "ok");
+    fx_write(f, 1, 2, "put", "ins/1/1", BACKUP_MS + 1000, BACKUP_MS + 1010, "ok");
+    fx_end(f, 201000);
+    fx_backup(f, "b1", BACKUP_MS, BACKUP_MS + 50);
+    fx_close(f);
+    FILE *snap = fx_snap(f, "b1");
+    for (int k = 0; k < KEYS; k++) {
+        int last = WRITES - (WRITES - k) % KEYS; /* the last s with s % KEYS == k */
+        if (k == stale_key) last -= KEYS;
+        snprintf(key, sizeof key, "ins/0/%d", k);
+        snprintf(wid, sizeof wid, "0.%d", last);
+        fx_item(snap, key, wid);
+    }
+    fx_item(snap, "ins/1/0", "1.1");
+    fclose(snap);
+}
+
+static void test_many_writes_per_key(void **state)
+{
+    (void)state;
+    fx f;
+    cJSON *res;
+    many_writes(&f, "manywrites", -1);
+    assert_int_equal(check(&f, NULL, &res), CHK_PASS);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(backup0(res), "findings")),
+                     0);
+    cJSON_Delete(res);
+    many_writes(&f, "manywrites-stale", 1);
+    assert_int_equal(check(&f, NULL, &res), CHK_FAIL);
+    const cJSON *b = backup0(res);
+    assert_int_equal(fx_count(b, "LOST", "violation"), 1);
+    assert_string_equal(str(fx_find(b, "LOST"), "key"), "ins/0/1");
+    cJSON_Delete(res);
+}
+
 static void test_lost_is_a_violation_with_evidence(void **state)
 {
     (void)state;
@@ -942,6 +990,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_correct_backup_passes),
+        cmocka_unit_test(test_many_writes_per_key),
         cmocka_unit_test(test_lost_is_a_violation_with_evidence),
         cmocka_unit_test(test_future_is_a_violation),
         cmocka_unit_test(test_phantoms),
