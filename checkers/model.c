@@ -1131,6 +1131,12 @@ static int place_records(chk_run *run, char *err, size_t errlen)
         size_t wend = ((size_t)acc * sizeof *run->w + CHK_WCHUNK_BYTES - 1) / CHK_WCHUNK_BYTES *
                       CHK_WCHUNK_BYTES;
         if (wback < wend) wback = wend;
+        /* The bucket's part of run->w is fetched in order first (a few MB, it stays in the
+         * cache): the records' stores below land all over it, and each would otherwise
+         * wait for its line to be read from memory. */
+        for (size_t off = (size_t)base * sizeof *run->w; off < (size_t)acc * sizeof *run->w;
+             off += 64)
+            __builtin_prefetch((const char *)run->w + off, 1, 3);
         for (chk_wchunk *c = bk ? bk->head : NULL, *next; c; c = next) {
             for (uint32_t i = 0; i < c->n; i++) {
                 const chk_wrec *r = &c->r[i];
