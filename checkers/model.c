@@ -8,16 +8,16 @@
 #include "checkers/chk_internal.h"
 
 #include <errno.h>
-#include <stddef.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "util/log.h"
 #include "util/pcg32.h"
@@ -657,8 +657,8 @@ typedef struct chk_wrec {
 
 typedef struct chk_wchunk {
     struct chk_wchunk *next;
-    uint32_t n;       /* records held (ws_seal sets the tail's) */
-    uint32_t pad[13]; /* the records start a cache line */
+    uint32_t n;                                       /* records held (ws_seal sets the tail's) */
+    char pad[64 - sizeof(void *) - sizeof(uint32_t)]; /* the records start a cache line */
     chk_wrec r[];
 } chk_wchunk;
 #define CHK_WCHUNK_RECS ((CHK_WCHUNK_BYTES - sizeof(chk_wchunk)) / sizeof(chk_wrec))
