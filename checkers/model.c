@@ -110,23 +110,6 @@ static inline int64_t hash_find(const chk_keytab *kt, const char *s, size_t len,
 
 /* ---- the (prefix, worker, n) index (chk_internal.h) */
 
-/* Splits "<prefix>/<worker>/<n>" with both numbers in canonical decimal (no sign, no
- * leading zero), so that each such name maps to exactly one (prefix, worker, n). */
-static inline int kidx_nums(const char *q, const char *e, uint32_t *worker, uint32_t *n);
-static inline int kidx_nums_word(const char *s, const char *q, const char *e, uint32_t *worker,
-                                 uint32_t *n);
-static inline int kidx_parse(const char *s, size_t len, size_t *plen, uint32_t *worker, uint32_t *n)
-{
-    const char *e = s + len, *q = s;
-    size_t lim = len < CHK_KIDX_PREFIX_MAX ? len : CHK_KIDX_PREFIX_MAX;
-    while ((size_t)(q - s) < lim && *q != '/')
-        q++;
-    if (q == s || q >= e || *q != '/') return -1;
-    *plen = (size_t)(q - s);
-    if (kidx_nums_word(s, q + 1, e, worker, n)) return 0;
-    return kidx_nums(q + 1, e, worker, n);
-}
-
 /* kidx_nums for the common shape, read with one 8-byte load that ends at e: the digits of
  * n are the load's top bytes (1 to 7 of them, after a '/') and the worker is one or two
  * digits before that '/'. Answers 1 with both numbers when the name has that shape in
@@ -160,6 +143,21 @@ static inline int kidx_nums_word(const char *s, const char *q, const char *e, ui
     (void)s, (void)q, (void)e, (void)worker, (void)n;
     return 0;
 #endif
+}
+
+/* Splits "<prefix>/<worker>/<n>" with both numbers in canonical decimal (no sign, no
+ * leading zero), so that each such name maps to exactly one (prefix, worker, n). */
+static inline int kidx_nums(const char *q, const char *e, uint32_t *worker, uint32_t *n);
+static inline int kidx_parse(const char *s, size_t len, size_t *plen, uint32_t *worker, uint32_t *n)
+{
+    const char *e = s + len, *q = s;
+    size_t lim = len < CHK_KIDX_PREFIX_MAX ? len : CHK_KIDX_PREFIX_MAX;
+    while ((size_t)(q - s) < lim && *q != '/')
+        q++;
+    if (q == s || q >= e || *q != '/') return -1;
+    *plen = (size_t)(q - s);
+    if (kidx_nums_word(s, q + 1, e, worker, n)) return 0;
+    return kidx_nums(q + 1, e, worker, n);
 }
 
 /* "<worker>/<n>" at q..e, both in canonical decimal. */

@@ -145,7 +145,7 @@ for line in open(path):
     ops, opsb = int(ops), int(opsb)
     per = lambda t, n: int(t) / hz * 1e6 / int(n) if int(n) else 0
     rounds.append(dict(wrk=float(wrk), non2xx=non2xx, curl=float(curl), ops=ops, rss=int(rss),
-                       hb=int(hb), rate=ops / secs, cpu_us=int(cpu) / hz * 1e6 / ops,
+                       hb=int(hb), rate=ops / secs, cpu_t=int(cpu), cpu_us=int(cpu) / hz * 1e6 / ops,
                        rate_b=opsb / secs, cpu_b=int(cpub) / hz * 1e6 / opsb if opsb else 0,
                        other=float(other), multi=float(multi), wrk_us=per(wrk_t, wrk_n),
                        curl_us=per(curl_t, curl_n), multi_us=per(multi_t, multi_n)))
@@ -184,7 +184,7 @@ extra = ops2 - last['ops']
 if extra > 0:
     # The long run's CPU minus the last short run's, over the extra ops: what an op costs
     # once the process has started and set up (one pair, so it varies more).
-    print(f"harness marginal CPU   {(cpu2 - last['cpu_us'] * last['ops'] / 1e6 * hz) / hz * 1e6 / extra:10.1f} us/op"
+    print(f"harness marginal CPU   {(cpu2 - last['cpu_t']) / hz * 1e6 / extra:10.1f} us/op"
           f"   ({2 * secs:.0f} s run minus the last {secs:.0f} s run)")
 print(f"history bytes per op   {last['hb'] / last['ops']:10.1f}")
 print(f"harness memory per op  {max(0, rss2 - last['rss']) * 1024 / extra if extra > 0 else 0:10.1f} bytes"
