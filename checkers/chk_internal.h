@@ -124,7 +124,7 @@ typedef struct chk_keytab {
 
 typedef struct chk_workload {
     char type[32];
-    int index, threads, first_worker, item_bytes;
+    int index, workers, first_worker, item_bytes; /* workers = threads * inflight */
     int accounts;
     int64_t initial_balance, bank_total;
     int has_bank_total;

@@ -1241,7 +1241,7 @@ int chk_worker_workload(const chk_run *run, int worker)
 {
     for (int i = 0; i < run->nwls; i++)
         if (worker >= run->wls[i].first_worker &&
-            worker < run->wls[i].first_worker + run->wls[i].threads)
+            worker < run->wls[i].first_worker + run->wls[i].workers)
             return i;
     return -1;
 }
@@ -1273,9 +1273,10 @@ static void load_workloads(chk_run *run)
         const char *type = chk_json_str(e, "type");
         snprintf(w->type, sizeof w->type, "%s", type ? type : "");
         w->index = (int)chk_json_i64(e, "index", run->nwls);
-        w->threads = (int)chk_json_i64(e, "threads", 1);
+        /* Workers (threads * inflight); histories from before "inflight" have threads. */
+        w->workers = (int)chk_json_i64(e, "workers", chk_json_i64(e, "threads", 1));
         w->first_worker = (int)chk_json_i64(e, "first_worker", next_worker);
-        next_worker = w->first_worker + w->threads;
+        next_worker = w->first_worker + w->workers;
         w->item_bytes = (int)chk_json_i64(e, "item_bytes", 0);
         w->accounts = (int)chk_json_i64(e, "accounts", 0);
         w->initial_balance = chk_json_i64(e, "initial_balance", 0);
@@ -1285,7 +1286,7 @@ static void load_workloads(chk_run *run)
             w->bank_total = chk_json_i64(bt, NULL, 0);
         } else if (strcmp(w->type, "bank") == 0 && w->accounts > 0) {
             w->has_bank_total = 1;
-            w->bank_total = (int64_t)w->threads * w->accounts * w->initial_balance;
+            w->bank_total = (int64_t)w->workers * w->accounts * w->initial_balance;
         }
         run->nwls++;
     }

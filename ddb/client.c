@@ -118,6 +118,7 @@ struct ddb_client {
     char amz_date[32];
     char resp_crc[32];
     char resp_errtype[128];
+    ddb_driver drv; /* drv.perform NULL: curl_easy_perform and bc_sleep_ns */
 };
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
@@ -291,6 +292,15 @@ ddb_client *ddb_client_new(const ddb_config *cfg)
     return c;
 }
 
+void ddb_client_set_driver(ddb_client *c, const ddb_driver *d)
+{
+    if (!c) return;
+    if (d && d->perform && d->sleep)
+        c->drv = *d;
+    else
+        memset(&c->drv, 0, sizeof c->drv);
+}
+
 void ddb_client_free(ddb_client *c)
 {
     if (!c) return;
@@ -455,7 +465,7 @@ static void perform_attempt(ddb_client *c, const char *operation, const char *bo
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
 
     rec->send_ns = bc_now_ns();
-    CURLcode cc = curl_easy_perform(h);
+    CURLcode cc = c->drv.perform ? (CURLcode)c->drv.perform(c->drv.ctx, h) : curl_easy_perform(h);
     rec->recv_ns = bc_now_ns();
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 
@@ -693,7 +703,10 @@ static ddb_err call_with_body(ddb_client *c, const char *operation, ddb_result *
         /* Full jitter: uniform in [0, min(cap, base * 2^i)). */
         int64_t bound = ddb_backoff_bound_ns(i);
         rec->backoff_ns = (int64_t)(pcg32_double(&c->rng) * (double)bound);
-        bc_sleep_ns(rec->backoff_ns);
+        if (c->drv.sleep)
+            c->drv.sleep(c->drv.ctx, rec->backoff_ns);
+        else
+            bc_sleep_ns(rec->backoff_ns);
     }
 
     out->err = ao.err;

@@ -141,6 +141,20 @@ typedef struct ddb_client ddb_client;
 ddb_client *ddb_client_new(const ddb_config *cfg);
 void ddb_client_free(ddb_client *c);
 
+/* How a client carries out its requests. By default an attempt blocks the calling thread
+ * in curl_easy_perform and a retry's backoff sleeps it. A caller that keeps several
+ * operations in flight on one thread (harness/lanes.c: one client per operation, each
+ * running in a fiber) supplies both: `perform` runs the client's curl easy handle
+ * (`easy`, a CURL *) to its end by any means, say a curl multi handle while the fiber
+ * yields, and returns its CURLcode; `sleep` waits ns nanoseconds. The client keeps a
+ * copy; NULL goes back to blocking. */
+typedef struct ddb_driver {
+    int (*perform)(void *ctx, void *easy);
+    void (*sleep)(void *ctx, int64_t ns);
+    void *ctx;
+} ddb_driver;
+void ddb_client_set_driver(ddb_client *c, const ddb_driver *d);
+
 /* One DynamoDB operation ("PutItem", "CreateBackup", ...) with `request` as its JSON
  * body (borrowed). Adds ReturnConsumedCapacity=TOTAL to data-plane operations that
  * accept it, signs, sends, retries per the standard mode, verifies x-amz-crc32, and

@@ -35,8 +35,8 @@
 #define RUN_DUE_BACKUP_GRACE_NS (10 * BC_NS_PER_S)
 /* Tags on everything the run creates, so `backcheck cleanup` can find leftovers. */
 #define RUN_TAG_KEY "backcheck-run"
-/* Closed-loop throughput assumed per worker thread when estimating AWS costs. */
-#define RUN_AWS_EST_OPS_PER_THREAD 200.0
+/* Closed-loop throughput assumed per worker (operation in flight) when estimating AWS costs. */
+#define RUN_AWS_EST_OPS_PER_WORKER 200.0
 /* Days a backup is billed for in the estimate (the run deletes it at the end). */
 #define RUN_AWS_EST_BACKUP_DAYS 1.0
 /* Slack added to the request deadlines when waiting for workers at the end. */
@@ -344,6 +344,8 @@ static void write_meta(run_ctx *ctx)
         cJSON_AddNumberToObject(w, "index", i);
         cJSON_AddStringToObject(w, "type", s->type);
         cJSON_AddNumberToObject(w, "threads", s->threads);
+        cJSON_AddNumberToObject(w, "inflight", s->inflight > 1 ? s->inflight : 1);
+        cJSON_AddNumberToObject(w, "workers", wl_spec_workers(s));
         cJSON_AddNumberToObject(w, "first_worker", first);
         cJSON_AddNumberToObject(w, "item_bytes", s->item_bytes);
         cJSON_AddNumberToObject(w, "rate", s->rate);
@@ -353,7 +355,7 @@ static void write_meta(run_ctx *ctx)
             cJSON_AddNumberToObject(w, "bank_total", (double)wl_bank_total(s));
         }
         cJSON_AddItemToArray(wl, w);
-        first += s->threads;
+        first += wl_spec_workers(s);
     }
     run_emit_history_line(ctx, m, 1);
 }
@@ -370,35 +372,44 @@ static void write_end(run_ctx *ctx, const char *reason)
 
 /* ---- workers ---- */
 
-static void *worker_thread(void *arg)
+/* Sleeps a worker: its thread, or only its lane when it shares the thread (lanes.c). */
+static void worker_sleep(run_worker *rw, int64_t ns)
 {
-    run_worker *rw = arg;
+    if (rw->lane)
+        run_lane_sleep(rw->lane, ns);
+    else
+        bc_sleep_ns(ns);
+}
+
+void run_worker_loop(run_worker *rw)
+{
     run_ctx *ctx = rw->ctx;
     wl_worker *w = &rw->w;
     if (rw->ops->setup && rw->ops->setup(w, rw->msg, sizeof rw->msg) != 0) {
         rw->rc = -1;
         run_fatal(ctx, "workload %s setup (worker %d): %s", rw->ops->name, w->worker, rw->msg);
         atomic_store(&rw->finished, 1);
-        return NULL;
+        return;
     }
     /* Every worker starts at the common start, after every setup finished. */
     atomic_fetch_add(&ctx->ready, 1);
     while (atomic_load(&ctx->phase) == PH_SETUP && !atomic_load(&ctx->stop))
-        bc_sleep_ns(BC_NS_PER_MS);
+        worker_sleep(rw, BC_NS_PER_MS);
     const wl_spec *s = w->spec;
+    int workers = wl_spec_workers(s);
     int64_t interval = 0, next = 0;
     if (s->rate > 0) {
-        double per_thread = s->rate / s->threads;
-        interval = (int64_t)(1e9 / per_thread);
-        /* Threads of one workload are spread evenly over the interval. */
-        next = ctx->start_mono + interval * w->local / s->threads;
+        double per_worker = s->rate / workers;
+        interval = (int64_t)(1e9 / per_worker);
+        /* Workers of one workload are spread evenly over the interval. */
+        next = ctx->start_mono + interval * w->local / workers;
     }
     uint64_t done = 0;
     while (!atomic_load_explicit(&ctx->stop, memory_order_relaxed)) {
         if (interval > 0) {
             if (next >= ctx->end_mono) break;
             int64_t now = bc_mono_ns();
-            if (next > now) bc_sleep_ns(next - now);
+            if (next > now) worker_sleep(rw, next - now);
             /* Latency counts from the intended start: a slow server delays every later
              * request, and that waiting is part of what clients see. */
             w->intended_ns = ctx->start_ns + (next - ctx->start_mono);
@@ -421,6 +432,11 @@ static void *worker_thread(void *arg)
         }
     }
     atomic_store(&rw->finished, 1);
+}
+
+static void *worker_thread(void *arg)
+{
+    run_worker_loop(arg);
     return NULL;
 }
 
@@ -456,7 +472,7 @@ static void choose_partitioned(run_ctx *ctx)
 static int start_workers(run_ctx *ctx, char *err, size_t errlen)
 {
     const scenario *sc = ctx->sc;
-    ctx->nworkers = sc_total_threads(sc);
+    ctx->nworkers = sc_total_workers(sc);
     ctx->workers = aligned_alloc(64, sizeof(run_worker) * (size_t)ctx->nworkers);
     if (!ctx->workers) {
         snprintf(err, errlen, "out of memory");
@@ -467,9 +483,12 @@ static int start_workers(run_ctx *ctx, char *err, size_t errlen)
     int g = 0;
     for (int i = 0; i < sc->nworkloads; i++) {
         const wl_spec *s = &sc->workloads[i];
-        for (int t = 0; t < s->threads; t++, g++) {
+        int inflight = s->inflight > 1 ? s->inflight : 1;
+        for (int t = 0; t < wl_spec_workers(s); t++, g++) {
             run_worker *rw = &ctx->workers[g];
             rw->ctx = ctx;
+            /* The first worker of each thread's group owns the thread. */
+            rw->group = t % inflight == 0 ? inflight : 0;
             rw->ops = wl_find(s->type);
             wl_worker_init(&rw->w, s, g, t, ctx->seed);
             ddb_config wc;
@@ -493,12 +512,16 @@ static int start_workers(run_ctx *ctx, char *err, size_t errlen)
     for (int i = 0; i < ctx->nworkers; i++)
         ctx->workers[i].w.end_ns = planned_end;
     for (int i = 0; i < ctx->nworkers; i++) {
-        if (pthread_create(&ctx->workers[i].th, NULL, worker_thread, &ctx->workers[i]) != 0) {
+        run_worker *rw = &ctx->workers[i];
+        if (!rw->group) continue;
+        void *(*fn)(void *) = rw->group > 1 ? run_lanes_thread : worker_thread;
+        if (pthread_create(&rw->th, NULL, fn, rw) != 0) {
             snprintf(err, errlen, "cannot start worker thread %d", i);
             atomic_store(&ctx->stop, 1);
             return -1;
         }
-        ctx->workers[i].started = 1;
+        for (int k = 0; k < rw->group; k++)
+            rw[k].started = 1;
     }
     return 0;
 }
@@ -560,7 +583,7 @@ static void join_workers(run_ctx *ctx)
 {
     for (int i = 0; i < ctx->nworkers; i++) {
         run_worker *rw = &ctx->workers[i];
-        if (rw->started) pthread_join(rw->th, NULL);
+        if (rw->started && rw->group) pthread_join(rw->th, NULL);
         rw->started = 0;
         if (rw->ops && rw->ops->teardown && rw->w.state) rw->ops->teardown(&rw->w);
         ddb_client_free(rw->w.db);
@@ -628,7 +651,7 @@ static int aws_guard(run_ctx *ctx, char *err, size_t errlen)
     double ops = 0, bytes_per_op = 0;
     for (int i = 0; i < sc->nworkloads; i++) {
         const wl_spec *s = &sc->workloads[i];
-        double rate = s->rate > 0 ? s->rate : RUN_AWS_EST_OPS_PER_THREAD * s->threads;
+        double rate = s->rate > 0 ? s->rate : RUN_AWS_EST_OPS_PER_WORKER * wl_spec_workers(s);
         ops += rate * sc->duration_s;
         bytes_per_op = fmax(bytes_per_op, (double)s->item_bytes + 100);
     }
@@ -822,7 +845,7 @@ int run_main(const run_opts *opts)
     bc_info("source table %s ACTIVE%s", ctx->table, sc->table.pitr ? " (PITR on)" : "");
 
     snprintf(path, sizeof path, "%s/history.jsonl", ctx->dir);
-    if (hist_journal_open(path, sc_total_threads(sc), &ctx->journal, err, sizeof err) != 0)
+    if (hist_journal_open(path, sc_total_workers(sc), &ctx->journal, err, sizeof err) != 0)
         goto out;
     write_meta(ctx);
 

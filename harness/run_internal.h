@@ -46,6 +46,10 @@ typedef struct run_worker {
     _Atomic uint64_t errors;
     _Atomic int finished; /* the thread returned (the run's stop grace watches it) */
     int partitioned;      /* connects through the partition group's proxy port */
+    /* Threads: with inflight N > 1, N consecutive workers share one thread (lanes.c). The
+     * first of them owns it (group = N); the others have group 0. Alone: group 1. */
+    int group;
+    struct run_lane *lane; /* the worker's lane when it shares its thread, else NULL */
 } run_worker;
 
 typedef struct run_backup {
@@ -111,6 +115,15 @@ uint64_t run_errors(run_ctx *ctx);
 int run_sleep_poll(run_ctx *ctx, double *delay_s, double cap_s);
 /* Describes an operation's failure in one line ("ResourceNotFoundException: ..."). */
 void run_describe_error(const ddb_result *r, char *out, size_t n);
+
+/* run.c: one worker's life: its setup, the wait for the common start, then paced steps
+ * to the end of the workload. On its own thread, or in a lane. */
+void run_worker_loop(run_worker *rw);
+/* lanes.c: the thread of a group of workers sharing it (rw->group of them from rw): each
+ * runs run_worker_loop in a fiber, and their requests go through one curl multi handle. */
+void *run_lanes_thread(void *arg);
+/* Sleeps the lane's worker (the others of its thread go on). */
+void run_lane_sleep(struct run_lane *lane, int64_t ns);
 
 /* backups.c */
 int bk_scheduler_start(run_ctx *ctx, pthread_t *th);

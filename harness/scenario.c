@@ -22,8 +22,10 @@
 
 /* Numbers above 2^53 do not survive a JSON round trip through doubles. */
 #define SC_SEED_LIMIT 9007199254740992.0
-/* Worker threads per workload; each holds a connection to the target. */
+/* Worker threads per workload, and operations in flight on each (each in-flight slot is a
+ * worker with its own client; workers = threads * inflight, at most WL_MAX_WORKERS). */
 #define SC_MAX_THREADS 256
+#define SC_MAX_INFLIGHT 256
 /* Items must fit DynamoDB's 400 KB item size limit with room for the key and ids. */
 #define SC_MAX_ITEM_BYTES (DDB_MAX_ITEM_BYTES - 4096)
 /* A burst requests this many backups at most at one instant ("Backups per table:
@@ -58,7 +60,7 @@ static const sc_field keys_fields[] = {
     {"dist", SC_T_DIST, FLD(wl_keys, dist), 0, "\"uniform\"", "uniform|zipf|hotspot|sequential", 0,
      0, 0, "key distribution over each worker's own key range", NULL},
     {"count", SC_T_LONG, FLD(wl_keys, count), 0, "1000", NULL, SC_F_POSITIVE, 0, 0,
-     "keys in the whole key space (split among the threads)", NULL},
+     "keys in the whole key space (split among the workers)", NULL},
     {"theta", SC_T_DOUBLE, FLD(wl_keys, theta), 0, "0.99", NULL, SC_F_RANGE, 0, 0.9999,
      "zipf skew (YCSB's default is 0.99)", NULL},
     {"hot_fraction", SC_T_DOUBLE, FLD(wl_keys, hot_fraction), 0, "0.2", NULL, SC_F_RANGE, 0, 1,
@@ -73,9 +75,13 @@ static const sc_field workload_fields[] = {
     {"type", SC_T_STRING, FLD(wl_spec, type), SZ(wl_spec, type), NULL, NULL, 0, 0, 0,
      "workload name (`backcheck scenarios --workloads` lists them)", NULL},
     {"threads", SC_T_INT, FLD(wl_spec, threads), 0, "2", NULL, SC_F_RANGE, 1, SC_MAX_THREADS,
-     "worker threads, one connection each", NULL},
+     "worker threads", NULL},
+    {"inflight", SC_T_INT, FLD(wl_spec, inflight), 0, "1", NULL, SC_F_RANGE, 1, SC_MAX_INFLIGHT,
+     "operations in flight per thread, each its own worker (keys, sequence, connection); a "
+     "thread with more than one carries them through an event loop, as wrk does",
+     NULL},
     {"rate", SC_T_DOUBLE, FLD(wl_spec, rate), 0, NULL, NULL, SC_F_POSITIVE | SC_F_OPTIONAL, 0, 0,
-     "total ops/s over all threads (open loop, latency from the intended start); absent = "
+     "total ops/s over all workers (open loop, latency from the intended start); absent = "
      "closed loop",
      NULL},
     {"keys", SC_T_OBJECT, FLD(wl_spec, keys), 0, "{}", NULL, 0, 0, 0, "key distribution",
@@ -1051,6 +1057,14 @@ static cJSON *emit_section(const sc_section *sec, const void *base, const unsign
     return obj;
 }
 
+/* The position of a field in its section: its bit in a `present` mask. */
+static int field_index(const sc_section *sec, const char *name)
+{
+    for (int i = 0; i < sec->nfields; i++)
+        if (strcmp(sec->fields[i].name, name) == 0) return i;
+    return 31; /* not reached for the names used here */
+}
+
 cJSON *sc_to_json(const scenario *sc)
 {
     unsigned top = ~0u;
@@ -1064,7 +1078,7 @@ cJSON *sc_to_json(const scenario *sc)
     cJSON *wl = cJSON_AddArrayToObject(o, "workloads");
     for (int i = 0; i < sc->nworkloads; i++) {
         const wl_spec *s = &sc->workloads[i];
-        unsigned p = s->rate > 0 ? ~0u : ~BIT(2);
+        unsigned p = s->rate > 0 ? ~0u : ~BIT(field_index(&workload_section, "rate"));
         cJSON *w = emit_section(&workload_section, s, &p);
         if (s->rate <= 0) cJSON_AddStringToObject(w, "loop", "closed");
         cJSON_AddItemToArray(wl, w);
@@ -1138,11 +1152,11 @@ int sc_has_pitr_restore(const scenario *sc)
     return 0;
 }
 
-int sc_total_threads(const scenario *sc)
+int sc_total_workers(const scenario *sc)
 {
     int n = 0;
     for (int i = 0; i < sc->nworkloads; i++)
-        n += sc->workloads[i].threads;
+        n += wl_spec_workers(&sc->workloads[i]);
     return n;
 }
 

@@ -218,5 +218,6 @@ int sc_write_resolved(const scenario *sc, const char *path, char *err, size_t er
 
 /* Facts the runner needs. */
 int sc_has_pitr_restore(const scenario *sc);
-int sc_total_threads(const scenario *sc);
+/* Workers of every workload (threads * inflight each). */
+int sc_total_workers(const scenario *sc);
 #endif

@@ -47,7 +47,8 @@ long wl_worker_keys(const wl_worker *w)
 {
     const wl_spec *s = w->spec;
     if (s->keys_per_worker > 0) return s->keys_per_worker;
-    long n = s->threads > 0 ? s->keys.count / s->threads : s->keys.count;
+    int workers = wl_spec_workers(s);
+    long n = workers > 0 ? s->keys.count / workers : s->keys.count;
     return n > 0 ? n : 1;
 }
 
@@ -168,13 +169,21 @@ const char *wl_dist_name(wl_dist d)
 
 int64_t wl_bank_total(const wl_spec *spec)
 {
-    return (int64_t)spec->threads * spec->accounts * spec->initial_balance;
+    return (int64_t)wl_spec_workers(spec) * spec->accounts * spec->initial_balance;
 }
 
 int wl_spec_prepare(wl_spec *s, char *err, size_t errlen)
 {
     if (s->threads <= 0) {
         snprintf(err, errlen, "workloads[%d].threads: expected a positive integer", s->index);
+        return -1;
+    }
+    if (s->inflight <= 0) s->inflight = 1;
+    if ((long)s->threads * s->inflight > WL_MAX_WORKERS) {
+        snprintf(err, errlen,
+                 "workloads[%d]: threads * inflight = %ld workers, more than the %d a workload "
+                 "may have",
+                 s->index, (long)s->threads * s->inflight, WL_MAX_WORKERS);
         return -1;
     }
     if (s->item_bytes < 0) {

@@ -17,7 +17,7 @@
  *
  * Bank total: every bank worker creates spec->accounts accounts holding
  * spec->initial_balance each and only moves money between its own accounts, so the total
- * over the whole table is threads * accounts * initial_balance (wl_bank_total), the
+ * over the whole table is workers * accounts * initial_balance (wl_bank_total), the
  * "bank_total" of the meta line.
  *
  * The harness resolves a spec, calls wl_spec_prepare once (defaults, validation and the
@@ -67,7 +67,7 @@ typedef struct wl_zipf {
 
 typedef struct wl_keys {
     wl_dist dist;
-    long count;          /* keys in the whole key space (split among the threads) */
+    long count;          /* keys in the whole key space (split among the workers) */
     double theta;        /* zipf */
     double hot_fraction; /* hotspot: fraction of keys that are hot */
     double hot_prob;     /* hotspot: probability an op picks a hot key */
@@ -78,7 +78,12 @@ typedef struct wl_spec {
     char type[32]; /* registry name */
     int index;     /* position in the list */
     int threads;
-    double rate; /* total ops/s over all threads; 0 = closed loop */
+    /* Operations in flight per thread (0 counts as 1). Each in-flight slot is a worker of
+     * its own (its keys, sequence, client and history ring: the conventions above hold
+     * per slot); the slots of one thread share it through an event loop. A workload has
+     * wl_spec_workers() = threads * inflight workers. */
+    int inflight;
+    double rate; /* total ops/s over all workers; 0 = closed loop */
     wl_keys keys;
     int item_bytes;       /* payload length */
     int txn_min, txn_max; /* txn: items per transaction (2..100) */
@@ -87,7 +92,7 @@ typedef struct wl_spec {
     int64_t initial_balance;
     double delete_after_s; /* delete: seconds after insert before the delete */
     /* Filled by wl_spec_prepare (extension; zero until then). */
-    long keys_per_worker; /* max(1, keys.count / threads) */
+    long keys_per_worker; /* max(1, keys.count / workers) */
     wl_zipf zipf;         /* keys.dist == WL_DIST_ZIPF: constants for keys_per_worker */
 } wl_spec;
 
@@ -95,7 +100,7 @@ typedef struct wl_spec {
 typedef struct wl_worker {
     const wl_spec *spec;
     int worker; /* global worker index (unique across workloads) */
-    int local;  /* 0..threads-1 within this workload */
+    int local;  /* 0..wl_spec_workers()-1 within this workload */
     ddb_client *db;
     const char *table;
     const char *hash_key; /* hash key attribute name */
@@ -154,7 +159,14 @@ ddb_err wl_call(wl_worker *w, const char *operation, const cJSON *request, ddb_r
 /* wl_call for a request already written as JSON text (ddb_call_json). */
 ddb_err wl_call_json(wl_worker *w, const char *operation, const char *json, size_t len,
                      ddb_result *res);
-/* Bank workload invariant: threads * accounts * initial_balance. */
+/* Workers of a spec: threads * inflight. */
+static inline int wl_spec_workers(const wl_spec *spec)
+{
+    return spec->threads * (spec->inflight > 1 ? spec->inflight : 1);
+}
+/* Most workers one workload may have (each holds a client and a history ring). */
+#define WL_MAX_WORKERS 1024
+/* Bank workload invariant: workers * accounts * initial_balance. */
 int64_t wl_bank_total(const wl_spec *spec);
 /* Parses "uniform" | "zipf" | "zipfian" | "hotspot" | "sequential". 0 ok, -1 unknown. */
 int wl_dist_parse(const char *name, wl_dist *out);

@@ -135,6 +135,43 @@ workload)
     n=$(grep -c "\"wl\":\"$WL\"" "$RUN_DIR/history.jsonl")
     [ "$n" -gt 10 ] || fail "only $n $WL operations recorded"
     ;;
+inflight)
+    # Several operations in flight on one thread: every workload passes, each in-flight
+    # slot is a worker of its own in the meta line, and the slots of one thread really
+    # overlap (impossible for one blocking thread).
+    "$BC" run "$SCN/it-inflight.json" --out "$WORK/runs" >"$WORK/out" 2>"$WORK/err"
+    rc=$?
+    run_dir it-inflight
+    expect_rc 0 $rc "run with inflight > 1"
+    check_complete_run_dir
+    python3 - "$RUN_DIR/history.jsonl" <<'PY' || fail "in-flight workers or overlap"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+meta = lines[0]
+first = 0
+for w in meta["workloads"]:
+    assert w["workers"] == w["threads"] * w["inflight"], w
+    assert w["first_worker"] == first, w
+    first += w["workers"]
+ops = [o for o in lines if o.get("type") == "op"]
+assert {o["w"] for o in ops} == set(range(first)), "a worker recorded no operation"
+# The insert workload: one thread, four slots, closed loop. Its slots overlap in time.
+ins = meta["workloads"][0]
+assert ins["type"] == "insert" and ins["threads"] == 1 and ins["inflight"] == 4
+ev = []
+for o in ops:
+    if o["wi"] == 0 and o["outcome"] == "ok":
+        ev.append((o["invoke_ns"], 1))
+        ev.append((o["complete_ns"], -1))
+ev.sort(key=lambda e: (e[0], e[1]))
+cur = peak = 0
+for _, d in ev:
+    cur += d
+    peak = max(peak, cur)
+assert peak >= 3, "insert slots never overlapped: peak %d" % peak
+print("in-flight peak", peak)
+PY
+    ;;
 sigkill)
     "$BC" run "$SCN/it-long.json" --out "$WORK/runs" >"$WORK/out" 2>"$WORK/err" &
     pid=$!

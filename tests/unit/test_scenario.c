@@ -55,6 +55,8 @@ static void test_defaults_fill_a_minimal_scenario(void **state)
     const wl_spec *w = &sc->workloads[0];
     assert_string_equal(w->type, "insert");
     assert_int_equal(w->threads, 2);
+    assert_int_equal(w->inflight, 1);
+    assert_int_equal(sc_total_workers(sc), 2);
     assert_true(w->rate == 0); /* closed loop */
     assert_int_equal(w->keys.dist, WL_DIST_UNIFORM);
     assert_int_equal(w->keys.count, 1000);
@@ -240,6 +242,8 @@ static void test_errors_name_the_field(void **state)
          "workloads[0].threads: expected an integer in [1, 256]"},
         {"{\"workloads\":[{\"type\":\"insert\",\"threads\":1.5}]}",
          "workloads[0].threads: expected an integer"},
+        {"{\"workloads\":[{\"type\":\"insert\",\"inflight\":0}]}",
+         "workloads[0].inflight: expected an integer in [1, 256]"},
         {"{\"workloads\":[{\"type\":\"insert\",\"keys\":{\"dist\":\"pareto\"}}]}",
          "workloads[0].keys.dist: \"pareto\" is not one of: uniform, zipf, hotspot, sequential"},
         {"{\"workloads\":[{\"type\":\"insert\",\"keys\":{\"n\":3}}]}",
@@ -314,7 +318,7 @@ static void test_resolved_output_reloads_identically(void **state)
     scenario *sc =
         load_ok("{\"name\":\"rt\",\"seed\":42,\"expect\":\"pass\",\"duration_s\":8,"
                 "\"workloads\":[{\"type\":\"insert\",\"rate\":100,\"keys\":{\"dist\":\"zipf\"}},"
-                "{\"type\":\"register\",\"threads\":3}],"
+                "{\"type\":\"register\",\"threads\":3,\"inflight\":4}],"
                 "\"backups\":[{\"at_s\":2},{\"every_s\":2,\"count\":2}],"
                 "\"restores\":[{\"from\":\"each-backup\"},{\"pitr_at_s\":3}],"
                 "\"faults\":[{\"kind\":\"latency\",\"ms\":5}],"
@@ -324,6 +328,8 @@ static void test_resolved_output_reloads_identically(void **state)
     assert_true(cJSON_IsNumber(seed) && seed->valuedouble == 42);
     cJSON *w1 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "workloads"), 1);
     assert_int_equal(cJSON_GetObjectItemCaseSensitive(w1, "threads")->valueint, 3);
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(w1, "inflight")->valueint, 4);
+    assert_int_equal(sc_total_workers(sc), 2 + 12);
     assert_null(cJSON_GetObjectItemCaseSensitive(w1, "rate"));
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "backup_plan")), 3);
     /* The resolved form is not itself a scenario (it has derived members), but every

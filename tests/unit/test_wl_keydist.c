@@ -253,6 +253,22 @@ static void test_spec_defaults_and_errors(void **state)
     s.initial_balance = 40;
     assert_int_equal(wl_spec_prepare(&s, err, sizeof err), 0);
     assert_int_equal(wl_bank_total(&s), 3 * 5 * 40);
+    assert_int_equal(s.inflight, 1); /* 0 means one in flight */
+
+    /* inflight: each in-flight slot is a worker, with its accounts and its keys. */
+    s = make_spec("bank", WL_DIST_UNIFORM, 1200, 3);
+    s.inflight = 4;
+    s.accounts = 5;
+    s.initial_balance = 40;
+    assert_int_equal(wl_spec_prepare(&s, err, sizeof err), 0);
+    assert_int_equal(wl_spec_workers(&s), 12);
+    assert_int_equal(wl_bank_total(&s), 12 * 5 * 40);
+    assert_int_equal(s.keys_per_worker, 100);
+    s = make_spec("insert", WL_DIST_UNIFORM, 1000, 256);
+    s.index = 2;
+    s.inflight = 5;
+    assert_int_equal(wl_spec_prepare(&s, err, sizeof err), -1);
+    assert_non_null(strstr(err, "workloads[2]: threads * inflight = 1280 workers"));
 
     s = make_spec("txn", WL_DIST_UNIFORM, 10, 2); /* 5 keys per worker, txn_max 10 */
     assert_int_equal(wl_spec_prepare(&s, err, sizeof err), -1);
