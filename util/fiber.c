@@ -92,6 +92,19 @@ static void trampoline(void)
     to_caller(f, 1);
 }
 
+/* getcontext returns twice in principle: kept apart, so that no caller's variable lives
+ * across it (-Wclobbered). The context is only ever entered through makecontext's
+ * function, never by returning here again. */
+static __attribute__((noinline)) int init_context(bc_fiber *f, void *sp, size_t len)
+{
+    if (getcontext(&f->ctx) != 0) return -1;
+    f->ctx.uc_stack.ss_sp = sp;
+    f->ctx.uc_stack.ss_size = len;
+    f->ctx.uc_link = NULL;
+    makecontext(&f->ctx, trampoline, 0);
+    return 0;
+}
+
 bc_fiber *bc_fiber_new(bc_fiber_fn fn, void *arg, size_t stack_bytes)
 {
     bc_fiber *f = calloc(1, sizeof *f);
@@ -112,15 +125,11 @@ bc_fiber *bc_fiber_new(bc_fiber_fn fn, void *arg, size_t stack_bytes)
     f->stack_len = stack_bytes;
     f->fn = fn;
     f->arg = arg;
-    if (getcontext(&f->ctx) != 0) {
+    if (init_context(f, f->map + page, stack_bytes) != 0) {
         munmap(f->map, f->map_len);
         free(f);
         return NULL;
     }
-    f->ctx.uc_stack.ss_sp = f->map + page;
-    f->ctx.uc_stack.ss_size = stack_bytes;
-    f->ctx.uc_link = NULL;
-    makecontext(&f->ctx, trampoline, 0);
 #ifdef BC_FIBER_TSAN
     f->tsan = __tsan_create_fiber(0);
 #endif
