@@ -9,6 +9,8 @@
 #   2. bench_curl_put URL S C: the same requests through libcurl's easy interface and
 #      nothing else (the floor of any libcurl client) -> requests/s
 #   3. backcheck run drive-insert.json --endpoint (insert, C threads, closed loop) -> ops/s
+#   4. the same with one thread keeping C operations in flight ("inflight": C, the event
+#      loop of harness/lanes.c: wrk's shape) -> ops/s
 # ROUNDS times, interleaved, and prints each round and the medians: the ratio
 # harness/wrk, the harness's CPU time per op, the history's bytes
 # per op and the harness's memory per op (RSS at the end of the workload of a run twice
@@ -55,11 +57,13 @@ ddb CreateTable '{"TableName":"bench","KeySchema":[{"AttributeName":"pk","KeyTyp
 sleep 0.5
 
 sed "s/\"threads\": 4/\"threads\": $CONNS/" "$HERE/drive-insert.json" >"$WORK/drive.json"
-run() { # run DURATION [BACKCHECK] -> prints "ops rss_kb_at_workload_end history_bytes cpu_ticks"
+sed "s/\"threads\": 4/\"threads\": 1, \"inflight\": $CONNS/" "$HERE/drive-insert.json" \
+    >"$WORK/drive-lanes.json"
+run() { # run DURATION [BACKCHECK [SCENARIO]] -> prints "ops rss_kb_at_workload_end history_bytes cpu_ticks"
     # RSS is sampled while the workload runs and read at its end, before the restores,
     # scans and the in-process check stage (which loads the history) add their own.
     rm -rf "$WORK/runs"
-    $CLIENT_CPUS "${2:-$BC}" run "$WORK/drive.json" --endpoint "$URL" --duration "$1" --out "$WORK/runs" \
+    $CLIENT_CPUS "${2:-$BC}" run "${3:-$WORK/drive.json}" --endpoint "$URL" --duration "$1" --out "$WORK/runs" \
         >/dev/null 2>&1 &
     local pid=$! rss=0 cpu=0 d
     while kill -0 $pid 2>/dev/null; do
@@ -120,6 +124,7 @@ for r in $(seq "$ROUNDS"); do
         read -r OPSB _ _ CPUB < <(run "$SECS" "$COMPARE/backcheck")
     fi
     read -r OPS1 RSS1 HB1 CPU1 < <(run "$SECS")
+    read -r OPSL _ _ CPUL < <(run "$SECS" "$BC" "$WORK/drive-lanes.json")
     if [ -n "${COMPARE:-}" ] && [ $((r % 2)) -eq 1 ]; then
         read -r OPSB _ _ CPUB < <(run "$SECS" "$COMPARE/backcheck")
     fi
@@ -129,7 +134,8 @@ for r in $(seq "$ROUNDS"); do
         "$(($(busy_ticks) - B0))" "$(($(server_ticks) - S0))" "$(($(times_ticks) - C0))" \
         "$(python3 -c "import time; print(time.time() - $T0)")" "$(getconf CLK_TCK)")
     ROUND_LINES="$ROUND_LINES$WRK_RPS ${NON2XX:-0} $CURL_RPS $OPS1 $RSS1 $HB1 $CPU1 $OPSB $CPUB $OTHER"
-    ROUND_LINES="$ROUND_LINES ${WRK_N:-0} $((W1 - C0)) $CURL_N $((F1 - W1)) $MULTI_RPS $MULTI_N $((F2 - F1))
+    ROUND_LINES="$ROUND_LINES ${WRK_N:-0} $((W1 - C0)) $CURL_N $((F1 - W1)) $MULTI_RPS $MULTI_N $((F2 - F1))"
+    ROUND_LINES="$ROUND_LINES $OPSL $CPUL
 "
 done
 read -r OPS2 RSS2 HB2 CPU2 < <(run "$((SECS * 2))")
@@ -141,14 +147,15 @@ secs = float(secs); ops2 = int(ops2); rss2 = int(rss2); hz = int(hz); cpu2 = int
 rounds = []
 for line in open(path):
     (wrk, non2xx, curl, ops, rss, hb, cpu, opsb, cpub, other,
-     wrk_n, wrk_t, curl_n, curl_t, multi, multi_n, multi_t) = line.split()
+     wrk_n, wrk_t, curl_n, curl_t, multi, multi_n, multi_t, opsl, cpul) = line.split()
     ops, opsb = int(ops), int(opsb)
     per = lambda t, n: int(t) / hz * 1e6 / int(n) if int(n) else 0
     rounds.append(dict(wrk=float(wrk), non2xx=non2xx, curl=float(curl), ops=ops, rss=int(rss),
                        hb=int(hb), rate=ops / secs, cpu_t=int(cpu), cpu_us=int(cpu) / hz * 1e6 / ops,
                        rate_b=opsb / secs, cpu_b=int(cpub) / hz * 1e6 / opsb if opsb else 0,
                        other=float(other), multi=float(multi), wrk_us=per(wrk_t, wrk_n),
-                       curl_us=per(curl_t, curl_n), multi_us=per(multi_t, multi_n)))
+                       curl_us=per(curl_t, curl_n), multi_us=per(multi_t, multi_n),
+                       rate_l=int(opsl) / secs, cpu_l=per(cpul, opsl)))
 compare = rounds[0]['rate_b'] > 0
 print(f"connections            {conns}   ({'server on CPU 0, load on the others' if pin == '1' else 'server and load share the CPUs'})")
 for i, r in enumerate(rounds, 1):
@@ -157,6 +164,8 @@ for i, r in enumerate(rounds, 1):
     print(f"round {i}: wrk {r['wrk']:6.0f} req/s (non-2xx {r['non2xx']}){floor}"
           f"   backcheck {r['rate']:6.0f} ops/s   ratio {r['rate'] / r['wrk']:.2f}"
           f"   {r['cpu_us']:.1f} us CPU/op   others {r['other']:.2f} CPU")
+    print(f"         backcheck 1 thread x {conns} in flight {r['rate_l']:6.0f} ops/s"
+          f"   ratio {r['rate_l'] / r['wrk']:.2f}   {r['cpu_l']:.1f} us CPU/op")
     if compare:
         print(f"         COMPARE build {r['rate_b']:6.0f} ops/s   ratio {r['rate_b'] / r['wrk']:.2f}"
               f"   {r['cpu_b']:.1f} us CPU/op   this build / COMPARE {r['rate'] / r['rate_b']:.2f}")
@@ -168,6 +177,9 @@ if med('curl') > 0:
     print(f"libcurl multi floor    {med('multi'):10.0f} req/s   (bench_curl_put, 1 thread, {conns} handles, median)")
 print(f"backcheck insert       {med('rate'):10.0f} ops/s   (median; journaled)")
 print(f"ratio harness/wrk      {statistics.median(ratios):10.2f}   (median; range {min(ratios):.2f}-{max(ratios):.2f})")
+lr = [x['rate_l'] / x['wrk'] for x in rounds]
+print(f"backcheck, 1 thread    {med('rate_l'):10.0f} ops/s   ({conns} in flight, median; ratio {statistics.median(lr):.2f},"
+      f" range {min(lr):.2f}-{max(lr):.2f}; {med('cpu_l'):.1f} us CPU/op)")
 print(f"harness CPU per op     {med('cpu_us'):10.1f} us   (user+system of the whole process to the end of the workload, median)")
 cpus = f"wrk {med('wrk_us'):.1f}"
 if med('curl') > 0:
