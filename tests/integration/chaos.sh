@@ -15,6 +15,8 @@
 #                says in its log which workers it waited for.
 #   windows      fault windows reach history.jsonl and the shading of report.html.
 #   refuse       emulator-only faults on another target are refused, naming both.
+#   inflight     the network-fault scenarios with three operations in flight per thread
+#                (one curl multi event loop per thread): the matrix's assertions, one seed.
 # Exit 77 = skipped.
 set -u
 BC=$1
@@ -34,13 +36,17 @@ fail() {
     FAILS=$((FAILS + 1))
 }
 
-# variant SCENARIO MODEL OUT.json: the scenario with its backup model replaced.
+# variant SCENARIO MODEL OUT.json: the scenario with its backup model replaced (and, with
+# INFLIGHT set, that many operations in flight per thread in every workload).
 variant() {
-    python3 - "$1" "$2" "$3" <<'EOF'
+    python3 - "$1" "$2" "$3" "${INFLIGHT:-}" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
 d["target"]["backup_model"] = sys.argv[2]
 d["target"]["window_ms"] = 200
+if sys.argv[4]:
+    for w in d["workloads"]:
+        w["inflight"] = int(sys.argv[4])
 json.dump(d, open(sys.argv[3], "w"))
 EOF
 }
@@ -177,6 +183,30 @@ matrix)
         fail "$(grep -c 'seed' "$WORK/failures") of $runs runs broke a guarantee"
     fi
     echo "matrix $ARG: $runs runs in $(($(date +%s) - t0)) s"
+    ;;
+inflight)
+    # Faults on the connections (resets, black holes, errors, latency, partitions,
+    # throttling) reach each in-flight operation through the multi handle just as they
+    # reach a blocking one: indeterminate operations stay indeterminate, nothing is
+    # recorded twice, and the verdicts are the scenarios' own.
+    export INFLIGHT=3
+    runs=0
+    t0=$(date +%s)
+    for k in reset reset-all-workloads blackhole error latency partition throttle bandwidth; do
+        scn="$SRC/scenarios/chaos-$k.json"
+        [ -f "$scn" ] || { fail "no scenario chaos-$k.json"; continue; }
+        for m in $MODELS; do
+            run_one "$scn" "$m" 11 &
+            runs=$((runs + 1))
+            while [ "$(jobs -rp | wc -l)" -ge $PARALLEL ]; do sleep 0.2; done
+        done
+    done
+    wait
+    if [ -s "$WORK/failures" ]; then
+        cat "$WORK/failures" >&2
+        fail "$(grep -c 'seed' "$WORK/failures") of $runs runs with inflight 3 broke a guarantee"
+    fi
+    echo "inflight: $runs runs in $(($(date +%s) - t0)) s"
     ;;
 damage)
     # drop under an explicit 0.5 s window (drops of must-present items are LOST) while the
