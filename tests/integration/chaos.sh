@@ -154,6 +154,22 @@ run_one() {
     fi
 }
 
+# spawn SCENARIO MODEL SEED: run_one in the background, at most PARALLEL at a time.
+spawn() {
+    run_one "$@" &
+    runs=$((runs + 1))
+    while [ "$(jobs -rp | wc -l)" -ge $PARALLEL ]; do sleep 0.2; done
+}
+
+# reap WHAT: waits for the spawned runs and reports those that broke a guarantee.
+reap() {
+    wait
+    if [ -s "$WORK/failures" ]; then
+        cat "$WORK/failures" >&2
+        fail "$(grep -c 'seed' "$WORK/failures") of $runs runs$1 broke a guarantee"
+    fi
+}
+
 case "$CASE" in
 matrix)
     slice=${ARG%/*}
@@ -172,16 +188,10 @@ matrix)
             for m in $MODELS; do for s in $SEEDS; do combos="$combos $m:$s"; done; done
         fi
         for c in $combos; do
-            run_one "$scn" "${c%:*}" "${c#*:}" &
-            runs=$((runs + 1))
-            while [ "$(jobs -rp | wc -l)" -ge $PARALLEL ]; do sleep 0.2; done
+            spawn "$scn" "${c%:*}" "${c#*:}"
         done
     done
-    wait
-    if [ -s "$WORK/failures" ]; then
-        cat "$WORK/failures" >&2
-        fail "$(grep -c 'seed' "$WORK/failures") of $runs runs broke a guarantee"
-    fi
+    reap ""
     echo "matrix $ARG: $runs runs in $(($(date +%s) - t0)) s"
     ;;
 inflight)
@@ -196,16 +206,10 @@ inflight)
         scn="$SRC/scenarios/chaos-$k.json"
         [ -f "$scn" ] || { fail "no scenario chaos-$k.json"; continue; }
         for m in $MODELS; do
-            run_one "$scn" "$m" 11 &
-            runs=$((runs + 1))
-            while [ "$(jobs -rp | wc -l)" -ge $PARALLEL ]; do sleep 0.2; done
+            spawn "$scn" "$m" 11
         done
     done
-    wait
-    if [ -s "$WORK/failures" ]; then
-        cat "$WORK/failures" >&2
-        fail "$(grep -c 'seed' "$WORK/failures") of $runs runs with inflight 3 broke a guarantee"
-    fi
+    reap " with inflight 3"
     echo "inflight: $runs runs in $(($(date +%s) - t0)) s"
     ;;
 damage)

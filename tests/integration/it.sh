@@ -97,13 +97,19 @@ check_complete_run_dir() {
     fi
 }
 
+# run_passing SCENARIO_FILE NAME WHAT: runs it, which must pass and leave a complete run
+# directory (RUN_DIR).
+run_passing() {
+    "$BC" run "$1" --out "$WORK/runs" >"$WORK/out" 2>"$WORK/err"
+    local rc=$?
+    run_dir "$2"
+    expect_rc 0 $rc "$3"
+    check_complete_run_dir
+}
+
 case "$CASE" in
 quick)
-    "$BC" run "$SCN/it-quick.json" --out "$WORK/runs" >"$WORK/out" 2>"$WORK/err"
-    rc=$?
-    run_dir it-quick
-    expect_rc 0 $rc "run it-quick"
-    check_complete_run_dir
+    run_passing "$SCN/it-quick.json" it-quick "run it-quick"
     for id in b1 b2 p1; do
         [ -s "$RUN_DIR/snapshots/$id.jsonl" ] || fail "no snapshot for $id"
     done
@@ -139,11 +145,7 @@ inflight)
     # Several operations in flight on one thread: every workload passes, each in-flight
     # slot is a worker of its own in the meta line, and the slots of one thread really
     # overlap (impossible for one blocking thread).
-    "$BC" run "$SCN/it-inflight.json" --out "$WORK/runs" >"$WORK/out" 2>"$WORK/err"
-    rc=$?
-    run_dir it-inflight
-    expect_rc 0 $rc "run with inflight > 1"
-    check_complete_run_dir
+    run_passing "$SCN/it-inflight.json" it-inflight "run with inflight > 1"
     python3 - "$RUN_DIR/history.jsonl" <<'PY' || fail "in-flight workers or overlap"
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
