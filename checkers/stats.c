@@ -44,22 +44,34 @@ static uint64_t select_k(uint64_t *v, size_t n, size_t k)
     return v[kk] >> 1;
 }
 
-/* Nearest-rank percentile in ms. */
-static double pct_ms(uint64_t *v, size_t n, double p)
+/* Nearest rank (1-based) of percentile p among n. */
+static size_t pct_rank(size_t n, double p)
 {
-    if (!n) return 0;
     size_t rank = (size_t)(p * (double)n + 0.999999999);
     if (rank < 1) rank = 1;
     if (rank > n) rank = n;
-    return (double)select_k(v, n, rank - 1) / 1e6;
+    return rank;
 }
 
-static double max_ms(const uint64_t *v, size_t n)
+typedef struct lat_summary {
+    double p50, p99, max; /* ms */
+} lat_summary;
+
+/* p50, p99 and max of v[0..n) (reordering v). select_k leaves every element before the
+ * k-th no larger and every one after it no smaller, so p99 is sought among the elements
+ * from p50's place on, and the max among those from p99's. */
+static lat_summary summarize(uint64_t *v, size_t n)
 {
+    lat_summary s = {0, 0, 0};
+    if (!n) return s;
+    size_t k50 = pct_rank(n, 0.50) - 1, k99 = pct_rank(n, 0.99) - 1;
+    s.p50 = (double)select_k(v, n, k50) / 1e6;
+    s.p99 = (double)select_k(v + k50, n - k50, k99 - k50) / 1e6;
     uint64_t m = 0;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = k99; i < n; i++)
         if ((v[i] >> 1) > m) m = v[i] >> 1;
-    return (double)m / 1e6;
+    s.max = (double)m / 1e6;
+    return s;
 }
 
 static double round3(double x)
@@ -69,9 +81,10 @@ static double round3(double x)
 
 static void add_lat(cJSON *o, uint64_t *v, size_t n)
 {
-    cJSON_AddNumberToObject(o, "p50", round3(pct_ms(v, n, 0.50)));
-    cJSON_AddNumberToObject(o, "p99", round3(pct_ms(v, n, 0.99)));
-    cJSON_AddNumberToObject(o, "max", round3(max_ms(v, n)));
+    lat_summary s = summarize(v, n);
+    cJSON_AddNumberToObject(o, "p50", round3(s.p50));
+    cJSON_AddNumberToObject(o, "p99", round3(s.p99));
+    cJSON_AddNumberToObject(o, "max", round3(s.max));
 }
 
 static int64_t run_begin(const chk_run *run)
@@ -129,9 +142,10 @@ cJSON *chk_availability_json(chk_run *run)
         int64_t span = side == 0 ? during_ns : outside_ns;
         cJSON *x = cJSON_AddObjectToObject(o, names[side]);
         cJSON_AddNumberToObject(x, "ops", (double)n);
-        cJSON_AddNumberToObject(x, "p50_ms", round3(pct_ms(v, n, 0.50)));
-        cJSON_AddNumberToObject(x, "p99_ms", round3(pct_ms(v, n, 0.99)));
-        cJSON_AddNumberToObject(x, "max_ms", round3(max_ms(v, n)));
+        lat_summary ls = summarize(v, n);
+        cJSON_AddNumberToObject(x, "p50_ms", round3(ls.p50));
+        cJSON_AddNumberToObject(x, "p99_ms", round3(ls.p99));
+        cJSON_AddNumberToObject(x, "max_ms", round3(ls.max));
         cJSON_AddNumberToObject(x, "seconds", round3(span > 0 ? (double)span / 1e9 : 0));
         cJSON_AddNumberToObject(x, "ops_per_s",
                                 span > 0 ? round3((double)n / ((double)span / 1e9)) : 0);

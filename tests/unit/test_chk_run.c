@@ -855,6 +855,57 @@ static void test_fault_windows_in_results(void **state)
     cJSON_Delete(res);
 }
 
+/* Latency percentiles (nearest rank, from the intended start) overall and split by
+ * whether an operation overlapped a backup or restore: 200 operations outside with
+ * latencies 1..200 ms in a scrambled order, 10 during the backup with 1001..1010 ms. */
+static void test_latency_percentiles(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, "latency", NULL, NULL);
+    char key[64];
+    for (int i = 0; i < 200; i++) {
+        int lat = 1 + (i * 73) % 200; /* 73 is prime to 200: a permutation of 1..200 */
+        snprintf(key, sizeof key, "ins/%d/%d", i % 8, i / 8);
+        fx_write(&f, i % 8, (uint64_t)(i / 8 + 1), "put", key, 1000.0 * i, 1000.0 * i + lat, "ok");
+    }
+    for (int i = 0; i < 10; i++) {
+        int lat = 1001 + (i * 7) % 10;
+        snprintf(key, sizeof key, "ins/%d/%d", i % 8, 100 + i);
+        fx_write(&f, i % 8, (uint64_t)(100 + i), "put", key, 500010.0 + i, 500010.0 + i + lat,
+                 "ok");
+    }
+    fx_end(&f, 600000);
+    fx_backup(&f, "b1", 500000, 500050);
+    fx_close(&f);
+    FILE *sn = fx_snap(&f, "b1");
+    char wid[32];
+    for (int i = 0; i < 200; i++) {
+        snprintf(key, sizeof key, "ins/%d/%d", i % 8, i / 8);
+        snprintf(wid, sizeof wid, "%d.%d", i % 8, i / 8 + 1);
+        fx_item(sn, key, wid);
+    }
+    fclose(sn);
+    cJSON *res;
+    check(&f, NULL, &res);
+    const cJSON *lat = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(res, "timings"), "latency_ms");
+    /* 210 latencies: rank 105 is 105 ms; rank 208 is the 8th of 1001..1010. */
+    assert_true(num(lat, "p50", NULL) == 105);
+    assert_true(num(lat, "p99", NULL) == 1008);
+    assert_true(num(lat, "max", NULL) == 1010);
+    const cJSON *av = cJSON_GetObjectItemCaseSensitive(res, "availability");
+    assert_true(num(av, "outside", "ops") == 200);
+    assert_true(num(av, "outside", "p50_ms") == 100);
+    assert_true(num(av, "outside", "p99_ms") == 198);
+    assert_true(num(av, "outside", "max_ms") == 200);
+    assert_true(num(av, "during_backup", "ops") == 10);
+    assert_true(num(av, "during_backup", "p50_ms") == 1005);
+    assert_true(num(av, "during_backup", "p99_ms") == 1010);
+    assert_true(num(av, "during_backup", "max_ms") == 1010);
+    cJSON_Delete(res);
+}
+
 static char *slurp_without_checked_at(const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -1011,6 +1062,7 @@ int main(void)
         cmocka_unit_test(test_no_exercised_backup_is_inconclusive),
         cmocka_unit_test(test_strict_exercised_without_window_writes),
         cmocka_unit_test(test_fault_windows_in_results),
+        cmocka_unit_test(test_latency_percentiles),
         cmocka_unit_test(test_recheck_is_byte_identical),
         cmocka_unit_test(test_pitr),
         cmocka_unit_test(test_source_table),
