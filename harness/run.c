@@ -506,6 +506,13 @@ static int start_workers(run_ctx *ctx, char *err, size_t errlen)
             }
         }
     }
+    int nthreads = 0;
+    for (int i = 0; i < ctx->nworkers; i++)
+        nthreads += ctx->workers[i].group > 0;
+    if (nthreads != ctx->nworkers)
+        bc_info("%d workers on %d threads (workloads with inflight > 1 keep several operations "
+                "in flight per thread)",
+                ctx->nworkers, nthreads);
     /* end_ns is set before the threads start; it is the planned end (workloads that
      * schedule deletes use it). */
     int64_t planned_end = bc_now_ns() + (int64_t)((sc->duration_s + RUN_SETUP_DEADLINE_S) * 1e9);

@@ -146,6 +146,7 @@ inflight)
     # slot is a worker of its own in the meta line, and the slots of one thread really
     # overlap (impossible for one blocking thread).
     run_passing "$SCN/it-inflight.json" it-inflight "run with inflight > 1"
+    grep -q "23 workers on 9 threads" "$RUN_DIR/log.txt" || fail "no workers/threads line in log.txt"
     python3 - "$RUN_DIR/history.jsonl" <<'PY' || fail "in-flight workers or overlap"
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
