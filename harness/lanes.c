@@ -20,7 +20,6 @@
 #include "harness/run_internal.h"
 #include "util/clock.h"
 #include "util/fiber.h"
-#include "util/log.h"
 
 typedef enum lane_state { LANE_RUN = 0, LANE_IO, LANE_SLEEP, LANE_DONE } lane_state;
 
