@@ -344,7 +344,7 @@ static void write_meta(run_ctx *ctx)
         cJSON_AddNumberToObject(w, "index", i);
         cJSON_AddStringToObject(w, "type", s->type);
         cJSON_AddNumberToObject(w, "threads", s->threads);
-        cJSON_AddNumberToObject(w, "inflight", s->inflight > 1 ? s->inflight : 1);
+        cJSON_AddNumberToObject(w, "inflight", wl_spec_inflight(s));
         cJSON_AddNumberToObject(w, "workers", wl_spec_workers(s));
         cJSON_AddNumberToObject(w, "first_worker", first);
         cJSON_AddNumberToObject(w, "item_bytes", s->item_bytes);
@@ -483,7 +483,7 @@ static int start_workers(run_ctx *ctx, char *err, size_t errlen)
     int g = 0;
     for (int i = 0; i < sc->nworkloads; i++) {
         const wl_spec *s = &sc->workloads[i];
-        int inflight = s->inflight > 1 ? s->inflight : 1;
+        int inflight = wl_spec_inflight(s);
         for (int t = 0; t < wl_spec_workers(s); t++, g++) {
             run_worker *rw = &ctx->workers[g];
             rw->ctx = ctx;

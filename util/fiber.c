@@ -49,7 +49,7 @@ struct bc_fiber {
     void *arg;
     char *map; /* guard page + stack */
     size_t map_len, stack_len;
-    int started, finished;
+    int finished;
 #ifdef BC_FIBER_ASAN
     void *fake;                /* the fiber's fake stack while it is switched out */
     const void *caller_bottom; /* the resumer's stack, to switch back to */
@@ -139,7 +139,6 @@ bc_fiber *bc_fiber_new(bc_fiber_fn fn, void *arg, size_t stack_bytes)
 int bc_fiber_resume(bc_fiber *f)
 {
     if (!f || f->finished || current) return -1;
-    f->started = 1;
     current = f;
 #ifdef BC_FIBER_ASAN
     void *fake = NULL;

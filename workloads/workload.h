@@ -159,10 +159,15 @@ ddb_err wl_call(wl_worker *w, const char *operation, const cJSON *request, ddb_r
 /* wl_call for a request already written as JSON text (ddb_call_json). */
 ddb_err wl_call_json(wl_worker *w, const char *operation, const char *json, size_t len,
                      ddb_result *res);
+/* Operations in flight per thread (a spec left at 0 has one). */
+static inline int wl_spec_inflight(const wl_spec *spec)
+{
+    return spec->inflight > 1 ? spec->inflight : 1;
+}
 /* Workers of a spec: threads * inflight. */
 static inline int wl_spec_workers(const wl_spec *spec)
 {
-    return spec->threads * (spec->inflight > 1 ? spec->inflight : 1);
+    return spec->threads * wl_spec_inflight(spec);
 }
 /* Most workers one workload may have (each holds a client and a history ring). */
 #define WL_MAX_WORKERS 1024
