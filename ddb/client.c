@@ -27,6 +27,9 @@
 #define DDB_CONTENT_TYPE "application/x-amz-json-1.0"
 #define DDB_SERVICE "dynamodb"
 #define DDB_USER_AGENT "backcheck/" BACKCHECK_VERSION
+/* Header lines every request of a client sends (fixed_headers): Host, Content-Type,
+ * User-Agent, and the removal of curl's Expect and Accept. */
+#define DDB_FIXED_HEADER_LINES 5
 
 /* Data-plane operations whose request has ReturnConsumedCapacity (the API reference of
  * each); we ask for TOTAL so the harness can cost every call. */
@@ -110,7 +113,7 @@ struct ddb_client {
      * hdr_fixed bytes are the lines that are the same for every request (hdr_nfixed of
      * them, starting at hdr_off[]), written once by ddb_client_new. */
     ddb_buf hdr;
-    size_t hdr_fixed, hdr_nfixed, hdr_off[4];
+    size_t hdr_fixed, hdr_nfixed, hdr_off[DDB_FIXED_HEADER_LINES];
     /* The request body, reused across requests. */
     ddb_buf req;
     /* X-Amz-Date of date_s. */
@@ -182,8 +185,10 @@ static void fixed_headers(ddb_client *c)
     header_line(c, c->hdr_off, &c->hdr_nfixed, "Host", c->host_header);
     header_line(c, c->hdr_off, &c->hdr_nfixed, "Content-Type", DDB_CONTENT_TYPE);
     header_line(c, c->hdr_off, &c->hdr_nfixed, "User-Agent", DDB_USER_AGENT);
-    /* No "Expect: 100-continue" round trip for large bodies. */
+    /* No "Expect: 100-continue" round trip for large bodies, and no Accept line:
+     * DynamoDB answers JSON whatever it says, and the AWS SDKs do not send it. */
     header_line(c, c->hdr_off, &c->hdr_nfixed, "Expect", "");
+    header_line(c, c->hdr_off, &c->hdr_nfixed, "Accept", "");
     c->hdr_fixed = c->hdr.len;
 }
 
@@ -335,9 +340,9 @@ typedef struct attempt_out {
     char err_message[512];
 } attempt_out;
 
-/* The most header lines one attempt sends: Host, Content-Type, User-Agent, Expect (the
- * same for every request), X-Amz-Date, X-Amz-Target, X-Amz-Security-Token, Authorization. */
-#define DDB_MAX_HEADER_LINES 8
+/* The most header lines one attempt sends: the fixed ones, then X-Amz-Date,
+ * X-Amz-Target, X-Amz-Security-Token and Authorization. */
+#define DDB_MAX_HEADER_LINES (DDB_FIXED_HEADER_LINES + 4)
 
 static void strip_type(const char *type, char *out, size_t outlen)
 {

@@ -1,9 +1,9 @@
 /*
  * curl_put.c - the libcurl floor for bench/harness/drive_rate.sh: THREADS threads, each
  * with one keep-alive easy handle, send the PutItem that putitem.lua sends (a key unique
- * to the process, thread and request; unsigned) closed-loop for SECONDS and print the rate. No
- * signing, no JSON trees, no journal: what any client built on libcurl's easy interface costs
- * before it does anything of its own.
+ * to the round, thread and request; the harness's header lines) closed-loop for SECONDS and print
+ * the rate. No signing, no JSON trees, no journal: what any client built on libcurl's easy
+ * interface costs before it does anything of its own.
  *
  *   curl_put URL SECONDS THREADS [HANDLES]
  *
@@ -43,6 +43,14 @@ static size_t discard(char *data, size_t size, size_t nmemb, void *arg)
     return size * nmemb;
 }
 
+/* Keys are KEY_PREFIX/thread/n: "c" (easy) or "m" (multi) and BENCH_RUN, so that the
+ * rounds of drive_rate.sh write keys of their own, as long as the harness's
+ * (ins/<worker>/<n>) while BENCH_RUN is one digit. */
+static char key_prefix[24];
+/* The harness's header lines, with an Authorization line of the real one's length whose
+ * signature nobody checks (`backcheck serve --no-auth`): the same bytes on the wire. */
+static char date_line[64], authz_line[256];
+
 /* A keep-alive handle sending the bench's PutItem (headers hs, shared). */
 static CURL *put_handle(const char *url, struct curl_slist *hs)
 {
@@ -56,19 +64,20 @@ static CURL *put_handle(const char *url, struct curl_slist *hs)
     return h;
 }
 
-/* Writes request n of thread id (putitem.lua's PutItem: a key of its own, unsigned) into
+/* Writes request n of thread id (putitem.lua's PutItem: a key of its own) into
  * body and gives it to h. */
 static void put_body(CURL *h, char *body, size_t cap, int id, long n)
 {
     static const char pay[] = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
                               "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
-    int len = snprintf(body, cap,
-                       "{\"TableName\":\"bench\",\"Item\":{\"pk\":{\"S\":\"curl/%ld/%d/%ld\"},"
-                       "\"wid\":{\"S\":\"%d.%ld\"},\"ver\":{\"N\":\"1\"},\"pay\":{\"S\":\"%s\"}},"
-                       "\"ConditionExpression\":\"attribute_not_exists(#h)\","
-                       "\"ExpressionAttributeNames\":{\"#h\":\"pk\"},"
-                       "\"ReturnConsumedCapacity\":\"TOTAL\"}",
-                       (long)getpid(), id, n, id, n, pay);
+    int len =
+        snprintf(body, cap,
+                 "{\"TableName\":\"bench-drive-rate-wrk\",\"Item\":{\"pk\":{\"S\":\"%s/%d/%ld\"},"
+                 "\"wid\":{\"S\":\"%d.%ld\"},\"ver\":{\"N\":\"1\"},\"pay\":{\"S\":\"%s\"}},"
+                 "\"ConditionExpression\":\"attribute_not_exists(#h)\","
+                 "\"ExpressionAttributeNames\":{\"#h\":\"pk\"},"
+                 "\"ReturnConsumedCapacity\":\"TOTAL\"}",
+                 key_prefix, id, n, id, n, pay);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len);
 }
@@ -160,8 +169,12 @@ static void *run(void *arg)
     worker *w = arg;
     struct curl_slist *hs = NULL;
     hs = curl_slist_append(hs, "Content-Type: application/x-amz-json-1.0");
-    hs = curl_slist_append(hs, "X-Amz-Target: DynamoDB_20120810.PutItem");
+    hs = curl_slist_append(hs, "User-Agent: backcheck/0.1.0");
     hs = curl_slist_append(hs, "Expect:");
+    hs = curl_slist_append(hs, "Accept:");
+    hs = curl_slist_append(hs, date_line);
+    hs = curl_slist_append(hs, "X-Amz-Target: DynamoDB_20120810.PutItem");
+    hs = curl_slist_append(hs, authz_line);
     if (!hs)
         w->failed = 1;
     else if (w->handles > 1)
@@ -184,6 +197,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "curl_put: SECONDS must be > 0, THREADS and HANDLES 1..256\n");
         return 2;
     }
+    const char *bench_run = getenv("BENCH_RUN");
+    snprintf(key_prefix, sizeof key_prefix, "%c%s", handles > 1 ? 'm' : 'c',
+             bench_run ? bench_run : "0");
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date_line, sizeof date_line, "X-Amz-Date: %Y%m%dT%H%M%SZ", &tm);
+    char day[16];
+    strftime(day, sizeof day, "%Y%m%d", &tm);
+    snprintf(authz_line, sizeof authz_line,
+             "Authorization: AWS4-HMAC-SHA256 Credential=backcheck/%s/us-east-1/dynamodb/"
+             "aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, "
+             "Signature=%064d",
+             day, 0);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     worker *ws = calloc((size_t)threads, sizeof(*ws));
     if (!ws) return 1;

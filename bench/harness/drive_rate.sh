@@ -53,7 +53,7 @@ for _ in $(seq 50); do curl -s -o /dev/null "$URL" && break; sleep 0.1; done
 
 ddb() { curl -s -X POST "$URL" -H 'Content-Type: application/x-amz-json-1.0' \
     -H "X-Amz-Target: DynamoDB_20120810.$1" -d "$2"; }
-ddb CreateTable '{"TableName":"bench","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],"AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"}' >/dev/null
+ddb CreateTable '{"TableName":"bench-drive-rate-wrk","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],"AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"}' >/dev/null
 sleep 0.5
 
 sed "s/\"threads\": 4/\"threads\": $CONNS/" "$HERE/drive-insert.json" >"$WORK/drive.json"
@@ -108,10 +108,10 @@ for r in $(seq "$ROUNDS"); do
     if [ -x "$BUILD/harness/bench_curl_put" ]; then
         # The floor twice: CONNS threads blocking in curl_easy_perform (the harness's
         # shape), then one thread with CONNS handles in a multi handle (wrk's shape).
-        $CLIENT_CPUS "$BUILD/harness/bench_curl_put" "$URL" "$SECS" "$CONNS" >"$WORK/curl.txt"
+        BENCH_RUN=$r $CLIENT_CPUS "$BUILD/harness/bench_curl_put" "$URL" "$SECS" "$CONNS" >"$WORK/curl.txt"
         times >"$WORK/times.txt"
         F1=$(times_ticks)
-        $CLIENT_CPUS "$BUILD/harness/bench_curl_put" "$URL" "$SECS" 1 "$CONNS" >"$WORK/multi.txt"
+        BENCH_RUN=$r $CLIENT_CPUS "$BUILD/harness/bench_curl_put" "$URL" "$SECS" 1 "$CONNS" >"$WORK/multi.txt"
         times >"$WORK/times.txt"
         F2=$(times_ticks)
         read -r _ CURL_N _ _ _ CURL_RPS <"$WORK/curl.txt"
