@@ -406,6 +406,25 @@ FS_INLINE int fs_str(fs *p, const char **out, size_t *len)
 {
     if (p->s >= p->e || *p->s != '"') return -1;
     const char *start = ++p->s, *q = start;
+#if defined(__SSE2__)
+    /* Most strings (names, keys, write ids) end within sixteen bytes: one compare of
+     * sixteen bytes against the quote and the backslash finds the end, or the first
+     * backslash, which answers 0 below as the byte-wise loop would. */
+    if (p->e - q >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+            _mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+        if (m) {
+            q += __builtin_ctz(m);
+            if (*q == '\\') return 0;
+            *out = start;
+            *len = (size_t)(q - start);
+            p->s = q + 1;
+            return 1;
+        }
+        q += 16;
+    }
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     /* Eight bytes at a time while they hold neither a quote nor a backslash (the strings
      * are short, where a libc call costs more than the scan): a byte equal to c is a zero
@@ -880,6 +899,30 @@ done:
     return 1;
 }
 
+/* fs_uint_j for the numbers of the op line that are mostly one or two digits (worker
+ * numbers, attempts, versions): those read inline, longer ones (and a line's last bytes)
+ * by fs_uint_j. The same digits give the same value either way (fs_uint_j, too, takes
+ * leading zeros). */
+FS_INLINE int fs_uint_j_small(fs *p, int64_t *out)
+{
+    const char *q = p->s;
+    if (p->e - q >= 3) {
+        unsigned d0 = (unsigned)(unsigned char)q[0] - '0';
+        unsigned d1 = (unsigned)(unsigned char)q[1] - '0';
+        if (d0 <= 9 && d1 > 9) {
+            *out = d0;
+            p->s = q + 1;
+            return 1;
+        }
+        if (d0 <= 9 && (unsigned)(unsigned char)q[2] - '0' > 9) {
+            *out = d0 * 10 + d1;
+            p->s = q + 2;
+            return 1;
+        }
+    }
+    return fs_uint_j(p, out);
+}
+
 #if defined(__SSE2__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 /* Sixteen bytes at q: when all are digits, their number (the first the most significant)
  * in *v and 1, else 0. Pairs, then groups of four, then of eight digits, each step one
@@ -967,13 +1010,17 @@ int chk_scan_op_journal(const char *line, size_t len, chk_scan_op *op)
     op_reset(op);
     memcpy(op->type, "op", 3);
     op->is_op = 1;
-    if (!fs_uint_j(&p, &iv) || iv < 0 || iv > CHK_WID_MAX_WORKER) return 0;
+    if (!fs_uint_j_small(&p, &iv) || iv < 0 || iv > CHK_WID_MAX_WORKER) return 0;
     op->worker = (int)iv;
     if (!FS_LIT(&p, ",\"s\":") || !fs_uint_j(&p, &iv) || iv < 0 || (uint64_t)iv > CHK_WID_SEQ_MASK)
         return 0;
     op->seq = (uint64_t)iv;
     if (!FS_LIT(&p, ",\"wl\":") || !fs_str_or_null(&p, &sv, &sl)) return 0;
-    if (!FS_LIT(&p, ",\"wi\":") || fs_int(&p, &iv) != 1) return 0; /* -1: no workload */
+    if (!FS_LIT(&p, ",\"wi\":")) return 0;
+    if (p.e - p.s >= 2 && p.s[0] >= '0' && p.s[0] <= '9' && p.s[1] == ',') /* most lines */
+        iv = *p.s++ - '0';
+    else if (fs_int(&p, &iv) != 1) /* -1: no workload */
+        return 0;
     op->wl = (int)iv;
     if (!FS_LIT(&p, ",\"f\":") || !fs_str_or_null(&p, &sv, &sl)) return 0;
     if (!FS_LIT(&p, ",\"intended_ns\":")) return 0;
@@ -993,7 +1040,7 @@ int chk_scan_op_journal(const char *line, size_t len, chk_scan_op *op)
         op->has_err = 1;
         op->throttled = chk_is_throttle_name(sv, sl);
     }
-    if (!FS_LIT(&p, ",\"attempts\":") || !fs_uint_j(&p, &iv)) return 0;
+    if (!FS_LIT(&p, ",\"attempts\":") || !fs_uint_j_small(&p, &iv)) return 0;
     op->attempts = (int)iv;
     if (!FS_LIT(&p, ",\"wcu\":") || !fs_num_j(&p, &op->wcu)) return 0;
     if (!FS_LIT(&p, ",\"rcu\":") || !fs_num_j(&p, &op->rcu)) return 0;
@@ -1006,13 +1053,13 @@ int chk_scan_op_journal(const char *line, size_t len, chk_scan_op *op)
             if (!FS_LIT(&p, "{\"k\":") || fs_str(&p, &w->k, &w->klen) != 1) return 0;
             /* "worker.seq" read in place, with chk_parse_wid's limits; anything else (a
              * sign, escapes, a number too long) goes to the member-by-member path. */
-            if (!FS_LIT(&p, ",\"wid\":\"") || !fs_uint_j(&p, &iv) || iv < 0 ||
+            if (!FS_LIT(&p, ",\"wid\":\"") || !fs_uint_j_small(&p, &iv) || iv < 0 ||
                 iv > CHK_WID_MAX_WORKER || !FS_LIT(&p, ".") || !fs_uint_j(&p, &iv2) ||
                 (uint64_t)iv2 > CHK_WID_SEQ_MASK || !FS_LIT(&p, "\""))
                 return 0;
             w->wid = CHK_WID(iv, iv2);
             if (!FS_LIT(&p, ",\"op\":\"") || (w->kind = fs_wkind_q(&p)) < 0) return 0;
-            if (FS_LIT(&p, ",\"ver\":") && !fs_uint_j(&p, &w->ver)) return 0;
+            if (FS_LIT(&p, ",\"ver\":") && !fs_uint_j_small(&p, &w->ver)) return 0;
             if (FS_LIT(&p, ",\"delta\":") && fs_int(&p, &w->delta) != 1) return 0;
             if (FS_LIT(&p, ",\"st\":\"") && (w->status = fs_outcome_q(&p)) < 0) return 0;
             if (!FS_LIT(&p, "}")) return 0;

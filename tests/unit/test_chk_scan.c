@@ -347,6 +347,82 @@ static void test_integer_lengths(void **state)
     chk_scan_op_free(&b);
 }
 
+/* A journal line with the given worker, workload index, attempts, write-id worker,
+ * version, key and function name ("wl" and "f"); its length. */
+static int journal_line(char *line, size_t cap, const char *w, const char *wi, const char *att,
+                        const char *widw, const char *ver, const char *key, const char *f)
+{
+    int n = snprintf(line, cap,
+                     "{\"type\":\"op\",\"w\":%s,\"s\":2,\"wl\":\"%s\",\"wi\":%s,\"f\":\"%s\","
+                     "\"intended_ns\":1,\"invoke_ns\":2,\"complete_ns\":3,\"mono_ns\":1,"
+                     "\"outcome\":\"ok\",\"err\":null,\"attempts\":%s,\"wcu\":1,\"rcu\":0,"
+                     "\"writes\":[{\"k\":\"%s\",\"wid\":\"%s.2\",\"op\":\"update\",\"ver\":%s}]}",
+                     w, f, wi, f, att, key, widw, ver);
+    assert_true(n > 0 && (size_t)n < cap);
+    return n;
+}
+
+/* The journal path's short forms (numbers of one or two digits, a workload index of one
+ * digit, strings that end within sixteen bytes) read what the member path reads, at
+ * every length around their limits, and a string with an escape anywhere is declined. */
+static void test_short_numbers_and_strings(void **state)
+{
+    (void)state;
+    chk_scan_op a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    char line[512], key[64], esc[80];
+    static const char *const nums[] = {"0",   "7",   "00",  "07",   "10",    "99",
+                                       "100", "007", "123", "4096", "65535", "1234567"};
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
+        for (int field = 0; field < 5; field++) {
+            const char *v[5] = {"3", "1", "1", "3", "5"};
+            v[field] = nums[i];
+            int n =
+                journal_line(line, sizeof line, v[0], v[1], v[2], v[3], v[4], "r/3/1", "update");
+            int ra = chk_scan_op_journal(line, (size_t)n, &a);
+            int rb = chk_scan_op_members(line, (size_t)n, &b);
+            assert_int_equal(ra, rb);
+            if (ra != 1) continue; /* out of a field's range: both decline */
+            assert_same_op_fields(&a, &b);
+            long long want = strtoll(nums[i], NULL, 10);
+            long long got[5] = {a.worker, a.wl, a.attempts,
+                                (long long)CHK_WID_WORKER(a.writes[0].wid), a.writes[0].ver};
+            assert_true(got[field] == want);
+        }
+    int n = journal_line(line, sizeof line, "3", "-1", "1", "3", "5", "r/3/1", "update");
+    assert_int_equal(chk_scan_op_journal(line, (size_t)n, &a), 1);
+    assert_int_equal(a.wl, -1);
+    for (int len = 0; len <= 40; len++) {
+        for (int j = 0; j < len; j++)
+            key[j] = (char)('a' + j % 26);
+        key[len] = '\0';
+        n = journal_line(line, sizeof line, "3", "1", "1", "3", "5", key, key);
+        assert_int_equal(chk_scan_op_journal(line, (size_t)n, &a), 1);
+        assert_int_equal(chk_scan_op_members(line, (size_t)n, &b), 1);
+        assert_same_op_fields(&a, &b);
+        assert_int_equal(a.writes[0].klen, len);
+        assert_memory_equal(a.writes[0].k, key, (size_t)len);
+        /* An escaped quote at each place of the key: declined by both fast paths, read
+         * by the JSON path. */
+        for (int j = 0; j <= len; j++) {
+            snprintf(esc, sizeof esc, "%.*s\\\"%s", j, key, key + j);
+            n = journal_line(line, sizeof line, "3", "1", "1", "3", "5", esc, "update");
+            assert_int_equal(chk_scan_op_journal(line, (size_t)n, &a), 0);
+            assert_int_not_equal(chk_scan_op_members(line, (size_t)n, &b), 1);
+            cJSON *v = chk_json_parse(line, (size_t)n);
+            assert_non_null(v);
+            char err[128];
+            assert_int_equal(chk_scan_op_json(v, &b, err, sizeof err), 0);
+            assert_int_equal(b.writes[0].klen, len + 1);
+            assert_int_equal(b.writes[0].k[j], '"');
+            cJSON_Delete(v);
+        }
+    }
+    chk_scan_op_free(&a);
+    chk_scan_op_free(&b);
+}
+
 /* Keys are one name each whichever path finds them: names that read as the same
  * (prefix, worker, n) but are spelled differently stay distinct keys, and the workload
  * of a key is the first one known. */
@@ -596,6 +672,7 @@ int main(void)
         cmocka_unit_test(test_escapes_go_to_the_general_path),
         cmocka_unit_test(test_journal_order_path),
         cmocka_unit_test(test_integer_lengths),
+        cmocka_unit_test(test_short_numbers_and_strings),
         cmocka_unit_test(test_key_table),
         cmocka_unit_test(test_items),
         cmocka_unit_test(test_wids_and_exact_integers),
