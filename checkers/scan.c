@@ -1371,6 +1371,18 @@ static int parse_i64(const char *s, size_t n, int64_t *out)
 {
     char buf[32];
     if (n == 0 || n >= sizeof buf) return -1;
+    /* Up to 18 plain digits (versions, balances) cannot overflow: read here, as strtoll
+     * reads them; signs, spaces and longer numbers go to strtoll. */
+    if (n <= 18) {
+        int64_t v = 0;
+        size_t i = 0;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            v = v * 10 + (s[i++] - '0');
+        if (i == n) {
+            *out = v;
+            return 0;
+        }
+    }
     memcpy(buf, s, n);
     buf[n] = '\0';
     char *end;

@@ -56,6 +56,18 @@ static void test_payload_depends_on_key_and_wid(void **state)
     assert_true(bc_payload_matches(1, "k/0/1", "0.5", a, 64));
     assert_false(bc_payload_matches(1, "k/0/1", "0.6", a, 64));
     assert_false(bc_payload_matches(2, "k/0/1", "0.5", a, 64));
+    /* Every length, whole blocks of eight and a tail: the payload matches itself, and a
+     * change to any one byte (first, last, in a block or in the tail) is seen. */
+    for (size_t len = 0; len <= 40; len++) {
+        bc_payload(9, "reg/3/77", "3.1234", len, a);
+        assert_true(bc_payload_matches(9, "reg/3/77", "3.1234", a, len));
+        for (size_t i = 0; i < len; i++) {
+            char keep = a[i];
+            a[i] = keep == 'A' ? 'B' : 'A';
+            assert_false(bc_payload_matches(9, "reg/3/77", "3.1234", a, len));
+            a[i] = keep;
+        }
+    }
 }
 
 static int count_lines(const cJSON *line, long lineno, void *arg)
