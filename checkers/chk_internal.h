@@ -334,6 +334,12 @@ int chk_scan_op_fast(const char *line, size_t len, chk_scan_op *op);
  * spelling (1 handled, 0 anything else), and any member order (answers as
  * chk_scan_op_fast). Exposed so that tests can hold them to the same results. */
 int chk_scan_op_journal(const char *line, size_t len, chk_scan_op *op);
+/* chk_scan_op_journal on a line that starts at s and ends at its newline, somewhere
+ * before end (the reader has not looked for it): the bytes read, newline included, when
+ * the line is in the journal's exact shape and that newline follows its last brace; 0
+ * otherwise (the caller then finds the line's end and reads it as usual). No string of an
+ * accepted line holds a newline, so the scan never runs into the next line. */
+size_t chk_scan_op_journal_line(const char *s, const char *end, chk_scan_op *op);
 int chk_scan_op_members(const char *line, size_t len, chk_scan_op *op);
 /* General path: any valid JSON line. 0 ok (op->is_op says if it was an op), -1 malformed. */
 int chk_scan_op_json(const cJSON *v, chk_scan_op *op, char *err, size_t errlen);
@@ -383,6 +389,19 @@ void chk_item_free(chk_item *it);
 typedef int (*chk_line_fn)(const char *line, size_t len, long lineno, int last_unterminated,
                            void *arg);
 int chk_read_lines(const char *path, chk_line_fn fn, void *arg, char *err, size_t errlen);
+/* chk_read_lines for a reader that keeps lines or reads them itself. `stable` (if not
+ * NULL) is set before the first line: 1 when every line stays readable until the read
+ * returns (a mapped file; the reader may keep pointers into it instead of copies), 0 when
+ * a line is valid only during its call. `fast` (if not NULL; mapped files only) is offered
+ * each line first, with its start and the end of the file: it returns the bytes of the
+ * line it has read, newline included, or 0 to have the line's end found and the line
+ * given to fn as usual; to stop the read it sets *rc to what chk_read_lines_ex is to
+ * return (as fn's nonzero return does). Line numbers count the lines `fast` took. After
+ * the last line `fast` is called once more with s == end, while the lines are still
+ * readable (unless the read stopped on an error). */
+typedef size_t (*chk_line_fast_fn)(const char *s, const char *end, void *arg, int *rc);
+int chk_read_lines_ex(const char *path, chk_line_fn fn, chk_line_fast_fn fast, void *arg,
+                      int *stable, char *err, size_t errlen);
 
 /* ---- model.c ---- */
 int chk_run_load(chk_run *run, const char *run_dir, const chk_options *opts, char *err,

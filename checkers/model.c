@@ -786,6 +786,7 @@ typedef struct hist_ctx {
     int cur, pending;    /* pending: late[cur ^ 1] is still to be added */
     char *names[2];      /* key names of late[i] */
     size_t namecap[2];
+    int stable; /* lines stay readable to the end of the read: names need no copies */
 } hist_ctx;
 
 static int add_latency(chk_run *run, const chk_scan_op *op)
@@ -958,6 +959,42 @@ static void add_fault_line(chk_run *run, const cJSON *v)
     }
 }
 
+/* The op just read into late[cur] by a fast path: its keys are located now, and it is
+ * added one line later (history_flush), once their index entries have had time to
+ * arrive; the op before it is added now. */
+static int late_op(hist_ctx *c)
+{
+    chk_run *run = c->run;
+    chk_scan_op *op = &c->late[c->cur];
+    run->ops_fast++;
+    for (int j = 0; j < op->nwrites; j++)
+        chk_key_prefetch(&run->kt, op->writes[j].k, op->writes[j].klen, &op->writes[j].kloc);
+    if (!c->stable && late_keep_names(c, c->cur)) {
+        snprintf(c->err, c->errlen, "history: out of memory");
+        return -1;
+    }
+    int rc = history_flush(c);
+    c->pending = 1;
+    c->cur ^= 1;
+    return rc;
+}
+
+/* A line of the journal's exact shape, read where it starts in the mapped history
+ * (chk_read_lines_ex): its end needs no search of its own. */
+static size_t history_fast(const char *s, const char *end, void *arg, int *rc)
+{
+    hist_ctx *c = arg;
+    if (s == end) { /* the end: the op still delayed names keys in the mapping */
+        if (history_flush(c)) *rc = -1;
+        return 0;
+    }
+    size_t n = chk_scan_op_journal_line(s, end, &c->late[c->cur]);
+    if (!n) return 0;
+    c->run->lines++;
+    if (late_op(c)) *rc = -1;
+    return n;
+}
+
 static int history_line(const char *line, size_t len, long lineno, int last, void *arg)
 {
     hist_ctx *c = arg;
@@ -965,19 +1002,7 @@ static int history_line(const char *line, size_t len, long lineno, int last, voi
     run->lines++;
     chk_scan_op *op = &c->late[c->cur];
     int r = chk_scan_op_fast(line, len, op);
-    if (r == 1) {
-        run->ops_fast++;
-        for (int j = 0; j < op->nwrites; j++)
-            chk_key_prefetch(&run->kt, op->writes[j].k, op->writes[j].klen, &op->writes[j].kloc);
-        if (late_keep_names(c, c->cur)) {
-            snprintf(c->err, c->errlen, "history: out of memory");
-            return -1;
-        }
-        int rc = history_flush(c);
-        c->pending = 1;
-        c->cur ^= 1;
-        return rc;
-    }
+    if (r == 1) return late_op(c);
     if (history_flush(c)) return -1;
     cJSON *v = chk_json_parse(line, len);
     if (!v || !cJSON_IsObject(v)) {
@@ -1205,7 +1230,7 @@ int chk_history_load(chk_run *run, const char *path, char *err, size_t errlen)
     struct stat st;
     if (stat(path, &st) == 0 && st.st_size > 0)
         run->kt.kidx_allow = (size_t)st.st_size / CHK_KIDX_ALLOW_DIV;
-    int rc = chk_read_lines(path, history_line, &c, err, errlen);
+    int rc = chk_read_lines_ex(path, history_line, history_fast, &c, &c.stable, err, errlen);
     if (!rc) rc = history_flush(&c);
     chk_scan_op_free(&c.op);
     for (int i = 0; i < 2; i++) {

@@ -406,17 +406,21 @@ FS_INLINE int fs_str(fs *p, const char **out, size_t *len)
 {
     if (p->s >= p->e || *p->s != '"') return -1;
     const char *start = ++p->s, *q = start;
+    /* A backslash (an escape) or a newline before the closing quote answers 0: the general
+     * path reads escapes, and a newline is never inside a line the reader split, so a scan
+     * that runs on past its line's end (chk_scan_op_journal_line) stops there. */
 #if defined(__SSE2__)
     /* Most strings (names, keys, write ids) end within sixteen bytes: one compare of
-     * sixteen bytes against the quote and the backslash finds the end, or the first
-     * backslash, which answers 0 below as the byte-wise loop would. */
+     * sixteen bytes against the three finds the end, or what answers 0. */
     if (p->e - q >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)q);
-        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-            _mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                                _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                                   _mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
+        unsigned m = (unsigned)_mm_movemask_epi8(hit);
         if (m) {
             q += __builtin_ctz(m);
-            if (*q == '\\') return 0;
+            if (*q != '"') return 0;
             *out = start;
             *len = (size_t)(q - start);
             p->s = q + 1;
@@ -426,17 +430,19 @@ FS_INLINE int fs_str(fs *p, const char **out, size_t *len)
     }
 #endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    /* Eight bytes at a time while they hold neither a quote nor a backslash (the strings
-     * are short, where a libc call costs more than the scan): a byte equal to c is a zero
-     * byte of v ^ c*0x01..; the lowest flagged byte is exact. */
+    /* Eight bytes at a time while they hold none of the three (the strings are short,
+     * where a libc call costs more than the scan): a byte equal to c is a zero byte of
+     * v ^ c*0x01..; the lowest flagged byte is exact. */
     while (p->e - q >= 8) {
-        uint64_t v, a, b;
+        uint64_t v, a, b, n;
         memcpy(&v, q, 8);
         a = v ^ 0x2222222222222222ULL;
         b = v ^ 0x5C5C5C5C5C5C5C5CULL;
+        n = v ^ 0x0A0A0A0A0A0A0A0AULL;
         a = (a - 0x0101010101010101ULL) & ~a;
         b = (b - 0x0101010101010101ULL) & ~b;
-        uint64_t m = (a | b) & 0x8080808080808080ULL;
+        n = (n - 0x0101010101010101ULL) & ~n;
+        uint64_t m = (a | b | n) & 0x8080808080808080ULL;
         if (m) {
             q += __builtin_ctzll(m) / 8;
             break;
@@ -445,7 +451,7 @@ FS_INLINE int fs_str(fs *p, const char **out, size_t *len)
     }
 #endif
     while (q < p->e && *q != '"') {
-        if (*q == '\\') return 0;
+        if (*q == '\\' || *q == '\n') return 0;
         q++;
     }
     if (q >= p->e) return -1;
@@ -1000,9 +1006,9 @@ FS_INLINE int fs_num_j(fs *p, double *out)
  * member order, whitespace, escapes, "tries", "resubmits") answers 0 and the
  * member-by-member path reads the line. Most of the scan is then literal compares instead
  * of reading and dispatching on each member name. */
-int chk_scan_op_journal(const char *line, size_t len, chk_scan_op *op)
+static int scan_op_journal(fs *pp, chk_scan_op *op)
 {
-    fs p = {line, line + len};
+    fs p = *pp;
     const char *sv;
     size_t sl;
     int64_t iv, iv2;
@@ -1068,9 +1074,23 @@ int chk_scan_op_journal(const char *line, size_t len, chk_scan_op *op)
             return 0;
         }
     }
-    if (!FS_LIT(&p, "}") || p.s != p.e) return 0;
+    if (!FS_LIT(&p, "}")) return 0;
     if (op->intended_ns == 0) op->intended_ns = op->invoke_ns;
+    pp->s = p.s;
     return 1;
+}
+
+int chk_scan_op_journal(const char *line, size_t len, chk_scan_op *op)
+{
+    fs p = {line, line + len};
+    return scan_op_journal(&p, op) && p.s == p.e;
+}
+
+size_t chk_scan_op_journal_line(const char *s, const char *end, chk_scan_op *op)
+{
+    fs p = {s, end};
+    if (!scan_op_journal(&p, op) || p.s >= end || *p.s != '\n') return 0;
+    return (size_t)(p.s + 1 - s);
 }
 
 int chk_scan_op_fast(const char *line, size_t len, chk_scan_op *op)
@@ -1540,8 +1560,8 @@ void chk_item_free(chk_item *it)
  * of the check's system time). The pages already read are released as the scan advances, so the
  * resident part of the mapping stays under 2 * CHK_MAP_DROP whatever the file size. 1 done (rc in
  * *rc), 0 when the file cannot be mapped (the caller reads it). */
-static int map_lines(int fd, const char *path, chk_line_fn fn, void *arg, int *rc, char *err,
-                     size_t errlen)
+static int map_lines(int fd, const char *path, chk_line_fn fn, chk_line_fast_fn fast, void *arg,
+                     int *stable, int *rc, char *err, size_t errlen)
 {
     struct stat st;
     if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
@@ -1558,14 +1578,22 @@ static int map_lines(int fd, const char *path, chk_line_fn fn, void *arg, int *r
     const char *s = map, *end = map + size;
     long lineno = 0;
     *rc = 0;
+    if (stable) *stable = 1;
     while (s < end) {
-        const char *nl = memchr(s, '\n', (size_t)(end - s));
-        size_t len = (size_t)((nl ? nl : end) - s);
-        lineno++;
-        if (nl && len && s[len - 1] == '\r') len--;
-        if (len && (*rc = fn(s, len, lineno, nl == NULL, arg)) != 0) break;
-        if (!nl) break;
-        s = nl + 1;
+        size_t took = fast ? fast(s, end, arg, rc) : 0;
+        if (*rc) break;
+        if (took) {
+            lineno++;
+            s += took;
+        } else {
+            const char *nl = memchr(s, '\n', (size_t)(end - s));
+            size_t len = (size_t)((nl ? nl : end) - s);
+            lineno++;
+            if (nl && len && s[len - 1] == '\r') len--;
+            if (len && (*rc = fn(s, len, lineno, nl == NULL, arg)) != 0) break;
+            if (!nl) break;
+            s = nl + 1;
+        }
         /* Released pages are read again from the page cache if touched, so a line the
          * callback still holds stays valid; the last page is kept all the same. */
         size_t done = ((size_t)(s - map) / pg) * pg;
@@ -1574,6 +1602,7 @@ static int map_lines(int fd, const char *path, chk_line_fn fn, void *arg, int *r
             dropped = done - pg;
         }
     }
+    if (fast && !*rc) fast(end, end, arg, rc);
     munmap(map, size);
     (void)path;
     (void)err;
@@ -1583,16 +1612,23 @@ static int map_lines(int fd, const char *path, chk_line_fn fn, void *arg, int *r
 
 int chk_read_lines(const char *path, chk_line_fn fn, void *arg, char *err, size_t errlen)
 {
+    return chk_read_lines_ex(path, fn, NULL, arg, NULL, err, errlen);
+}
+
+int chk_read_lines_ex(const char *path, chk_line_fn fn, chk_line_fast_fn fast, void *arg,
+                      int *stable, char *err, size_t errlen)
+{
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
     int mrc;
-    if (map_lines(fileno(f), path, fn, arg, &mrc, err, errlen)) {
+    if (map_lines(fileno(f), path, fn, fast, arg, stable, &mrc, err, errlen)) {
         fclose(f);
         return mrc;
     }
+    if (stable) *stable = 0;
     size_t cap = CHK_READ_CHUNK, have = 0;
     char *buf = malloc(cap + 1);
     if (!buf) {

@@ -645,6 +645,29 @@ static void test_interrupted_history(void **state)
     cJSON_Delete(res);
 }
 
+/* A history whose last line is an op (no end line) writing a key the index does not hold:
+ * that op is still being delayed when the mapped file is read to its end, and is added
+ * before the mapping goes, its key name read from it. */
+static void test_last_line_op_with_new_key(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, "last-op", NULL, NULL);
+    standard_history(&f);
+    fx_write(&f, 2, 1, "put", "solo-key", 1000.0, 1005.0, "ok");
+    fx_backup(&f, "b1", BACKUP_MS, BACKUP_MS + 50);
+    fx_close(&f);
+    standard_snapshot(&f, "b1", BACKUP_MS, -1);
+    FILE *s = fx_snap_append(&f, "b1");
+    fx_item(s, "solo-key", "2.1");
+    fclose(s);
+    cJSON *res;
+    assert_int_equal(check(&f, NULL, &res), CHK_PASS);
+    assert_int_equal(fx_count(backup0(res), "PHANTOM", NULL), 0);
+    assert_int_equal(fx_count(backup0(res), "LOST", NULL), 0);
+    cJSON_Delete(res);
+}
+
 /* Indeterminate writes never violate: one missing although it would be must-present, one
  * present although sent after the window. Present ones count as applied. */
 static void test_info_writes_never_violate(void **state)
@@ -1056,6 +1079,7 @@ int main(void)
         cmocka_unit_test(test_cut_outside_window_under_strict),
         cmocka_unit_test(test_fuzzy_cut_under_strict),
         cmocka_unit_test(test_interrupted_history),
+        cmocka_unit_test(test_last_line_op_with_new_key),
         cmocka_unit_test(test_info_writes_never_violate),
         cmocka_unit_test(test_ties_follow_history_order),
         cmocka_unit_test(test_multi_worker_key_in_write_id_order),

@@ -642,6 +642,116 @@ static void test_read_lines_file_and_pipe(void **state)
     assert_memory_equal(&a, &b, sizeof a);
 }
 
+/* What a fast reader saw: the lines it took (their sizes) and the end call. */
+typedef struct fast_seen {
+    seen_lines slow; /* lines given to fn */
+    size_t took[8];
+    int ntook, ends, bad_end;
+    chk_scan_op op;
+} fast_seen;
+
+static size_t fast_take(const char *s, const char *end, void *arg, int *rc)
+{
+    fast_seen *f = arg;
+    (void)rc;
+    if (s == end) {
+        f->ends++;
+        return 0;
+    }
+    if (f->ends) f->bad_end = 1; /* a line after the end call */
+    size_t n = chk_scan_op_journal_line(s, end, &f->op);
+    if (n && f->ntook < 8) f->took[f->ntook++] = n;
+    return n;
+}
+
+static int fast_slow_line(const char *line, size_t len, long lineno, int last, void *arg)
+{
+    return seen_line(line, len, lineno, last, &((fast_seen *)arg)->slow);
+}
+
+/* A mapped history: the fast reader takes the lines of the journal's exact shape that end
+ * in a newline, by themselves; every other line (another type, CRLF, a torn line, the
+ * unterminated last one) reaches fn with its own line number; the end call comes once,
+ * last. A pipe gets no fast reader and no promise that lines stay. */
+static void test_read_lines_fast_reader(void **state)
+{
+    (void)state;
+    const char *j0 = JOURNAL_LINES[0], *j2 = JOURNAL_LINES[2];
+    size_t l0 = strlen(j0), l2 = strlen(j2);
+    char text[4096];
+    int n = snprintf(text, sizeof text, "%s\n{\"type\":\"meta\"}\n%s\r\n%.60s\n%s\n%s", j0, j2, j2,
+                     j2, j0);
+    assert_true(n > 0 && (size_t)n < sizeof text);
+    char path[] = "/tmp/backcheck-chk-fast-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_true(write(fd, text, (size_t)n) == n);
+    close(fd);
+    fast_seen f;
+    memset(&f, 0, sizeof f);
+    int stable = -1;
+    char err[256];
+    assert_int_equal(
+        chk_read_lines_ex(path, fast_slow_line, fast_take, &f, &stable, err, sizeof err), 0);
+    assert_int_equal(stable, 1);
+    assert_int_equal(f.ntook, 2);
+    assert_true(f.took[0] == l0 + 1 && f.took[1] == l2 + 1);
+    assert_int_equal(f.ends, 1);
+    assert_int_equal(f.bad_end, 0);
+    assert_int_equal(f.slow.n, 4);
+    static const long lineno[] = {2, 3, 4, 6};
+    const size_t len[] = {15, l2, 60, l0};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(f.slow.lineno[i], lineno[i]);
+        assert_int_equal(f.slow.len[i], len[i]);
+        assert_int_equal(f.slow.unterminated[i], i == 3);
+    }
+    chk_scan_op_free(&f.op);
+
+    /* The same text through a pipe: every line to fn, not stable. */
+    int pfd[2];
+    assert_int_equal(pipe(pfd), 0);
+    assert_true(write(pfd[1], text, (size_t)n) == n);
+    close(pfd[1]);
+    char dev[64];
+    snprintf(dev, sizeof dev, "/dev/fd/%d", pfd[0]);
+    memset(&f, 0, sizeof f);
+    assert_int_equal(
+        chk_read_lines_ex(dev, fast_slow_line, fast_take, &f, &stable, err, sizeof err), 0);
+    close(pfd[0]);
+    unlink(path);
+    assert_int_equal(stable, 0);
+    assert_int_equal(f.ntook, 0);
+    assert_int_equal(f.ends, 0);
+    assert_int_equal(f.slow.n, 6);
+    chk_scan_op_free(&f.op);
+}
+
+/* A line torn inside a string and followed by the rest of it: read past its end, the two
+ * would make one line of the journal's shape, with a newline inside a key. Never taken. */
+static void test_journal_line_never_spans_lines(void **state)
+{
+    (void)state;
+    const char *j = JOURNAL_LINES[0];
+    const char *cut = strstr(j, "reg/3/12");
+    assert_non_null(cut);
+    size_t at = (size_t)(cut - j) + 5; /* after "reg/3" */
+    char text[1024];
+    int n = snprintf(text, sizeof text, "%.*s\n%s\n", (int)at, j, j + at);
+    assert_true(n > 0 && (size_t)n < sizeof text);
+    chk_scan_op a;
+    memset(&a, 0, sizeof a);
+    assert_int_equal(chk_scan_op_journal_line(text, text + n, &a), 0);
+    /* The whole line, then a newline: taken, exactly. */
+    n = snprintf(text, sizeof text, "%s\n%s", j, j);
+    assert_int_equal(chk_scan_op_journal_line(text, text + n, &a), strlen(j) + 1);
+    /* No newline after it (the file's last line), or CR LF: left to the line reader. */
+    assert_int_equal(chk_scan_op_journal_line(j, j + strlen(j), &a), 0);
+    n = snprintf(text, sizeof text, "%s\r\n", j);
+    assert_int_equal(chk_scan_op_journal_line(text, text + n, &a), 0);
+    chk_scan_op_free(&a);
+}
+
 static void test_wids_and_exact_integers(void **state)
 {
     (void)state;
@@ -677,6 +787,8 @@ int main(void)
         cmocka_unit_test(test_items),
         cmocka_unit_test(test_wids_and_exact_integers),
         cmocka_unit_test(test_read_lines_file_and_pipe),
+        cmocka_unit_test(test_read_lines_fast_reader),
+        cmocka_unit_test(test_journal_line_never_spans_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
