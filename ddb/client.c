@@ -185,8 +185,8 @@ static void fixed_headers(ddb_client *c)
     header_line(c, c->hdr_off, &c->hdr_nfixed, "Host", c->host_header);
     header_line(c, c->hdr_off, &c->hdr_nfixed, "Content-Type", DDB_CONTENT_TYPE);
     header_line(c, c->hdr_off, &c->hdr_nfixed, "User-Agent", DDB_USER_AGENT);
-    /* No "Expect: 100-continue" round trip for large bodies, and no Accept line:
-     * DynamoDB answers JSON whatever it says, and the AWS SDKs do not send it. */
+    /* No "Expect: 100-continue" round trip for large bodies, and no Accept line, which
+     * DynamoDB's JSON protocol does not use. */
     header_line(c, c->hdr_off, &c->hdr_nfixed, "Expect", "");
     header_line(c, c->hdr_off, &c->hdr_nfixed, "Accept", "");
     c->hdr_fixed = c->hdr.len;

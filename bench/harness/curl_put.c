@@ -1,9 +1,9 @@
 /*
  * curl_put.c - the libcurl floor for bench/harness/drive_rate.sh: THREADS threads, each
  * with one keep-alive easy handle, send the PutItem that putitem.lua sends (a key unique
- * to the round, thread and request; the harness's header lines) closed-loop for SECONDS and print
- * the rate. No signing, no JSON trees, no journal: what any client built on libcurl's easy
- * interface costs before it does anything of its own.
+ * to the round, thread and request; the harness's header lines) closed-loop for SECONDS
+ * and print the rate. No signing, no JSON trees, no journal: what any client built on
+ * libcurl's easy interface costs before it does anything of its own.
  *
  *   curl_put URL SECONDS THREADS [HANDLES]
  *
