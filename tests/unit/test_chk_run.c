@@ -44,6 +44,14 @@ static void standard_history(fx *f)
         fx_write(f, 1, (uint64_t)i + 1, "put", "reg/1/0", i * 2000.0 + 500, i * 2000.0 + 510, "ok");
 }
 
+/* Appends one item to backup id's snapshot. */
+static void snap_add(fx *f, const char *id, const char *key, const char *wid)
+{
+    FILE *s = fx_snap_append(f, id);
+    fx_item(s, key, wid);
+    fclose(s);
+}
+
 /* Snapshot of a cut at cut_ms: every write completed before it. `skip` is an insert index
  * to leave out (-1 none). */
 static void standard_snapshot(fx *f, const char *id, double cut_ms, int skip)
@@ -227,9 +235,7 @@ static void test_future_is_a_violation(void **state)
     fx_close(&f);
     /* The cut at the request, plus one write sent at 170 s (after A + 60 s). */
     standard_snapshot(&f, "b1", BACKUP_MS, -1);
-    FILE *s = fx_snap_append(&f, "b1");
-    fx_item(s, "ins/0/170", "0.171");
-    fclose(s);
+    snap_add(&f, "b1", "ins/0/170", "0.171");
     cJSON *res;
     assert_int_equal(check(&f, NULL, &res), CHK_FAIL);
     const cJSON *b = backup0(res);
@@ -282,9 +288,7 @@ static void test_phantom_fail(void **state)
     fx_backup(&f, "b1", BACKUP_MS, BACKUP_MS + 50);
     fx_close(&f);
     standard_snapshot(&f, "b1", BACKUP_MS, -1);
-    FILE *s = fx_snap_append(&f, "b1");
-    fx_item(s, "ins/2/0", "2.1");
-    fclose(s);
+    snap_add(&f, "b1", "ins/2/0", "2.1");
     cJSON *res;
     assert_int_equal(check(&f, NULL, &res), CHK_FAIL);
     const cJSON *x = fx_find(backup0(res), "PHANTOM_FAIL");
@@ -306,9 +310,7 @@ static void test_resurrected(void **state)
     fx_backup(&f, "b1", BACKUP_MS, BACKUP_MS + 50);
     fx_close(&f);
     standard_snapshot(&f, "b1", BACKUP_MS, -1);
-    FILE *s = fx_snap_append(&f, "b1");
-    fx_item(s, "del/3/0", "3.1");
-    fclose(s);
+    snap_add(&f, "b1", "del/3/0", "3.1");
     cJSON *res;
     assert_int_equal(check(&f, NULL, &res), CHK_FAIL);
     const cJSON *x = fx_find(backup0(res), "RESURRECTED");
@@ -593,9 +595,7 @@ static void test_fuzzy_cut_under_strict(void **state)
     fx_backup(&f, "b1", BACKUP_MS, BACKUP_MS + 50);
     fx_close(&f);
     standard_snapshot(&f, "b1", BACKUP_MS + 20, -1);
-    FILE *s = fx_snap_append(&f, "b1");
-    fx_item(s, "fz/7/1", "7.2"); /* fz/7/0 (earlier) missing */
-    fclose(s);
+    snap_add(&f, "b1", "fz/7/1", "7.2"); /* fz/7/0 (earlier) missing */
     cJSON *res;
     assert_int_equal(check(&f, NULL, &res), CHK_PASS);
     assert_string_equal(str(cJSON_GetObjectItemCaseSensitive(backup0(res), "cut"), "kind"),
@@ -621,9 +621,7 @@ static void test_interrupted_history(void **state)
     fx_backup(&f, "b1", BACKUP_MS, BACKUP_MS + 50);
     fx_close(&f);
     standard_snapshot(&f, "b1", BACKUP_MS, -1);
-    FILE *s = fx_snap_append(&f, "b1");
-    fx_item(s, "ins/0/300", "0.300"); /* beyond worker 0's last journaled seq (201) */
-    fclose(s);
+    snap_add(&f, "b1", "ins/0/300", "0.300"); /* beyond worker 0's last journaled seq (201) */
     cJSON *res;
     assert_int_equal(check(&f, NULL, &res), CHK_PASS);
     const cJSON *b = backup0(res);
@@ -637,9 +635,7 @@ static void test_interrupted_history(void **state)
     /* The same unknown write in a completed run is a phantom. */
     fx g;
     build_standard(&g, "not-interrupted", NULL, BACKUP_MS, -1);
-    s = fx_snap_append(&g, "b1");
-    fx_item(s, "ins/0/300", "0.300");
-    fclose(s);
+    snap_add(&g, "b1", "ins/0/300", "0.300");
     assert_int_equal(check(&g, NULL, &res), CHK_FAIL);
     assert_int_equal(fx_count(backup0(res), "PHANTOM", "violation"), 1);
     cJSON_Delete(res);
@@ -658,9 +654,7 @@ static void test_last_line_op_with_new_key(void **state)
     fx_backup(&f, "b1", BACKUP_MS, BACKUP_MS + 50);
     fx_close(&f);
     standard_snapshot(&f, "b1", BACKUP_MS, -1);
-    FILE *s = fx_snap_append(&f, "b1");
-    fx_item(s, "solo-key", "2.1");
-    fclose(s);
+    snap_add(&f, "b1", "solo-key", "2.1");
     cJSON *res;
     assert_int_equal(check(&f, NULL, &res), CHK_PASS);
     assert_int_equal(fx_count(backup0(res), "PHANTOM", NULL), 0);
@@ -682,9 +676,7 @@ static void test_info_writes_never_violate(void **state)
     fx_backup(&f, "b1", BACKUP_MS, BACKUP_MS + 50);
     fx_close(&f);
     standard_snapshot(&f, "b1", BACKUP_MS + 20, -1);
-    FILE *s = fx_snap_append(&f, "b1");
-    fx_item(s, "inf/2/1", "2.2");
-    fclose(s);
+    snap_add(&f, "b1", "inf/2/1", "2.2");
     cJSON *res;
     assert_int_equal(check(&f, NULL, &res), CHK_PASS);
     const cJSON *b = backup0(res);
