@@ -1372,6 +1372,19 @@ static int item_push_id(chk_item *it, const char *s, size_t n)
 /* {"S":"..."} or {"N":"..."}: returns the type letter and the string. */
 static int fs_attr(fs *p, char *type, const char **s, size_t *n)
 {
+    /* {"S":"..."} or {"N":"..."} with nothing between (as the scan writes them) read in
+     * place; anything else, or anything this does not take, member by member, which
+     * reads the same text alike. */
+    const char *at = p->s;
+    if (p->e - at >= 6 && at[0] == '{' && at[1] == '"' && (at[2] == 'S' || at[2] == 'N') &&
+        at[3] == '"' && at[4] == ':' && at[5] == '"') {
+        fs q = {at + 5, p->e};
+        if (fs_str(&q, s, n) == 1 && q.s < q.e && *q.s == '}') {
+            *type = at[2];
+            p->s = q.s + 1;
+            return 1;
+        }
+    }
     int first = 1, r;
     const char *name;
     size_t nlen;

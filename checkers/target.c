@@ -249,7 +249,10 @@ static void check_ids(chk_run *run, chk_target *t, uint32_t k, const char *key, 
     if (t->kflags[k] & CHK_KF_BEYOND) t->cap[k] = (int32_t)ck->count - 1;
 }
 
-static void check_item(chk_run *run, chk_target *t, const chk_item *it)
+/* k: the item's key id if the caller looked it up already (-1 unknown key), else
+ * CHK_K_LOOKUP. */
+#define CHK_K_LOOKUP (-2)
+static void check_item(chk_run *run, chk_target *t, const chk_item *it, int64_t k)
 {
     t->items++;
     char key[512], widbuf[64];
@@ -265,7 +268,7 @@ static void check_item(chk_run *run, chk_target *t, const chk_item *it)
     uint64_t wid = CHK_WID_NONE;
     int wid_ok = it->wid && chk_parse_wid(it->wid, it->widlen, &wid) == 0;
     if (it->wid) wid_copy(it->wid, it->widlen, widbuf);
-    int64_t k = chk_key_lookup(&run->kt, it->key, it->keylen);
+    if (k == CHK_K_LOOKUP) k = chk_key_lookup(&run->kt, it->key, it->keylen);
     if (k < 0) {
         if (wid_ok && chk_wid_beyond_journal(run, wid)) {
             t->unjournaled_applied++;
@@ -379,7 +382,7 @@ static int snap_keep(snap_late *l)
 static void snap_flush(snap_ctx *c)
 {
     for (; c->n; c->n--, c->head = (c->head + 1) % (CHK_SNAP_LATE + 1))
-        check_item(c->run, c->t, &c->late[c->head].it);
+        check_item(c->run, c->t, &c->late[c->head].it, c->late[c->head].k);
 }
 
 static int snap_line(const char *line, size_t len, long lineno, int last, void *arg)
@@ -409,7 +412,7 @@ static int snap_line(const char *line, size_t len, long lineno, int last, void *
             __builtin_prefetch(e - 1);
         }
         if (c->n > CHK_SNAP_LATE) {
-            check_item(c->run, c->t, &c->late[c->head].it);
+            check_item(c->run, c->t, &c->late[c->head].it, c->late[c->head].k);
             c->head = (c->head + 1) % (CHK_SNAP_LATE + 1);
             c->n--;
         }
@@ -417,7 +420,7 @@ static int snap_line(const char *line, size_t len, long lineno, int last, void *
     }
     snap_flush(c);
     if (r == 1) {
-        check_item(c->run, c->t, &l->it);
+        check_item(c->run, c->t, &l->it, CHK_K_LOOKUP);
         return 0;
     }
     cJSON *v = chk_json_parse(line, len);
@@ -436,7 +439,7 @@ static int snap_line(const char *line, size_t len, long lineno, int last, void *
         cJSON_Delete(v);
         return -1;
     }
-    check_item(c->run, c->t, &c->it);
+    check_item(c->run, c->t, &c->it, CHK_K_LOOKUP);
     cJSON_Delete(v);
     return 0;
 }

@@ -554,6 +554,48 @@ static void test_items(void **state)
     chk_item_free(&b);
 }
 
+/* Attribute values in and out of the exact {"S":"..."} shape: where the fast path reads
+ * an item it reads what the JSON path reads; where it declines (0), the JSON path takes
+ * the line. */
+static void test_item_attribute_shapes(void **state)
+{
+    (void)state;
+    static const char *const pk[] = {
+        "{\"S\":\"k/1/2\"}",  "{ \"S\":\"k/1/2\"}",  "{\"S\" : \"k/1/2\"}",
+        "{\"S\":\"k/1/2\" }", "{\"S\":\"k\\/1/2\"}", "{\"S\":\"k/1/2\",\"N\":\"1\"}",
+        "{\"B\":\"AAAA\"}",   "{\"N\":\"12\"}",      "{\"S\":\"\"}",
+    };
+    static const char *const ver[] = {"{\"N\":\"3\"}", "{\"N\":\"3\" }", "{ \"N\":\"3\"}",
+                                      "{\"S\":\"3\"}"};
+    for (size_t i = 0; i < sizeof pk / sizeof pk[0]; i++)
+        for (size_t j = 0; j < sizeof ver / sizeof ver[0]; j++) {
+            char l[256];
+            int n = snprintf(l, sizeof l, "{\"pk\":%s,\"wid\":{\"S\":\"1.7\"},\"ver\":%s}", pk[i],
+                             ver[j]);
+            chk_item a, b;
+            memset(&a, 0, sizeof a);
+            memset(&b, 0, sizeof b);
+            int r = chk_scan_item_fast(l, (size_t)n, "pk", &a);
+            assert_true(r == 0 || r == 1);
+            cJSON *v = chk_json_parse(l, (size_t)n);
+            assert_non_null(v);
+            char err[128];
+            if (r == 1) {
+                assert_int_equal(chk_scan_item_json(v, "pk", &b, err, sizeof err), 0);
+                assert_int_equal(a.keylen, b.keylen);
+                if (a.keylen) assert_memory_equal(a.key, b.key, a.keylen);
+                assert_int_equal(a.has_ver, b.has_ver);
+                assert_true(a.ver == b.ver);
+                assert_memory_equal(a.wid, "1.7", 3);
+            }
+            /* The exact shapes are the fast path's. */
+            if ((i == 0 || i == 8) && j == 0) assert_int_equal(r, 1);
+            cJSON_Delete(v);
+            chk_item_free(&a);
+            chk_item_free(&b);
+        }
+}
+
 /* A regular file (mapped) and a pipe (read through a buffer) yield the same lines: empty
  * lines skipped, CR before the newline dropped, a line longer than the read buffer whole,
  * the unterminated last line flagged. */
@@ -785,6 +827,7 @@ int main(void)
         cmocka_unit_test(test_short_numbers_and_strings),
         cmocka_unit_test(test_key_table),
         cmocka_unit_test(test_items),
+        cmocka_unit_test(test_item_attribute_shapes),
         cmocka_unit_test(test_wids_and_exact_integers),
         cmocka_unit_test(test_read_lines_file_and_pipe),
         cmocka_unit_test(test_read_lines_fast_reader),
