@@ -98,6 +98,7 @@ int64_t ddb_backoff_bound_ns(int retry)
 struct ddb_client {
     ddb_config cfg;
     CURL *curl;
+    CURLU *url; /* the endpoint, parsed once: curl copies it for each request */
     struct curl_slist *connect_to;
     char host_header[600]; /* "host[:port]" exactly as sent and signed */
     char path[512];
@@ -217,7 +218,10 @@ static int parse_endpoint(ddb_client *c)
     curl_free(host);
     curl_free(port);
     curl_free(path);
-    curl_url_cleanup(u);
+    if (rc == 0)
+        c->url = u;
+    else
+        curl_url_cleanup(u);
     return rc;
 }
 
@@ -259,13 +263,19 @@ ddb_client *ddb_client_new(const ddb_config *cfg)
     fixed_headers(c);
     if (c->hdr.oom) {
         curl_easy_cleanup(c->curl);
+        curl_url_cleanup(c->url);
         ddb_buf_free(&c->hdr);
         free(c);
         return NULL;
     }
 
     CURL *h = c->curl;
-    curl_easy_setopt(h, CURLOPT_URL, c->cfg.endpoint);
+    /* The parsed endpoint rather than its text: curl would parse the text again for
+     * every request. */
+    if (c->url)
+        curl_easy_setopt(h, CURLOPT_CURLU, c->url);
+    else
+        curl_easy_setopt(h, CURLOPT_URL, c->cfg.endpoint);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for timeouts */
     curl_easy_setopt(h, CURLOPT_POST, 1L);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
@@ -281,6 +291,15 @@ ddb_client *ddb_client_new(const ddb_config *cfg)
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    /* A loopback target is reached directly, whatever proxy the environment names
+     * (http_proxy, ALL_PROXY, ...): a proxy must neither carry a run's traffic off the
+     * machine nor break it. Its address never changes either, so its DNS entry is kept
+     * for good. Both spare curl work on every request: reading the proxy variables and
+     * sweeping the DNS cache for expired entries. */
+    if (ddb_url_is_loopback(c->cfg.connect_to[0] ? c->cfg.connect_to : c->cfg.endpoint)) {
+        curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+        curl_easy_setopt(h, CURLOPT_DNS_CACHE_TIMEOUT, -1L);
+    }
     if (c->cfg.connect_to[0]) {
         /* "HOST:PORT" -> "::HOST:PORT": every host and port of the URL goes there. */
         char spec[320];
@@ -288,6 +307,7 @@ ddb_client *ddb_client_new(const ddb_config *cfg)
         c->connect_to = curl_slist_append(NULL, spec);
         if (!c->connect_to) {
             curl_easy_cleanup(c->curl);
+            curl_url_cleanup(c->url);
             ddb_buf_free(&c->hdr);
             free(c);
             return NULL;
@@ -310,6 +330,7 @@ void ddb_client_free(ddb_client *c)
 {
     if (!c) return;
     curl_easy_cleanup(c->curl);
+    curl_url_cleanup(c->url);
     curl_slist_free_all(c->connect_to);
     ddb_buf_free(&c->resp);
     /* The header lines hold the session token: wipe them as well. */

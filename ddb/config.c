@@ -31,6 +31,36 @@ void ddb_config_defaults(ddb_config *cfg)
     cfg->verify_tls = 1;
 }
 
+/* "127.d.d.d" with nothing after it but the end, ':' or '/': a literal IPv4 loopback
+ * address, not a name that only starts like one ("127.example.com"). */
+static int is_ipv4_loopback(const char *h)
+{
+    if (strncmp(h, "127.", 4) != 0) return 0;
+    int parts = 2, digits = 0; /* "127" and the part after its dot */
+    for (h += 4; *h && *h != ':' && *h != '/'; h++) {
+        if (*h == '.') {
+            if (!digits) return 0;
+            parts++;
+            digits = 0;
+        } else if (*h >= '0' && *h <= '9') {
+            if (++digits > 3) return 0;
+        } else {
+            return 0;
+        }
+    }
+    return parts == 4 && digits > 0;
+}
+
+int ddb_url_is_loopback(const char *url)
+{
+    if (!url) return 0;
+    const char *h = strstr(url, "://");
+    h = h ? h + 3 : url;
+    if (strncasecmp(h, "localhost", 9) == 0 && (h[9] == ':' || h[9] == '/' || !h[9])) return 1;
+    if (strncmp(h, "[::1]", 5) == 0 && (h[5] == ':' || h[5] == '/' || !h[5])) return 1;
+    return is_ipv4_loopback(h);
+}
+
 static const char *env(const char *name)
 {
     const char *v = getenv(name);

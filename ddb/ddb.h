@@ -111,6 +111,10 @@ ddb_err ddb_config_resolve(ddb_config *cfg, const char *endpoint_flag, char *err
  * config built by hand must be zeroed first (memset), or connect_to/endpoint hold garbage.
  * ddb_config_resolve zeroes and calls this itself. */
 void ddb_config_defaults(ddb_config *cfg);
+/* 1 if url ("http://host:port/...", or "host:port" alone) names a loopback host:
+ * localhost, a literal 127.0.0.0/8 address or [::1]. Such a host is always reached
+ * directly: the client ignores proxy variables (http_proxy, ALL_PROXY, ...) for it. */
+int ddb_url_is_loopback(const char *url);
 
 typedef struct ddb_attempt {
     int64_t send_ns; /* CLOCK_REALTIME just before the request was handed to curl */

@@ -21,12 +21,7 @@
 
 int tgt_is_loopback(const char *url)
 {
-    const char *h = strstr(url, "://");
-    h = h ? h + 3 : url;
-    if (strncmp(h, "localhost", 9) == 0 && (h[9] == ':' || h[9] == '/' || !h[9])) return 1;
-    if (strncmp(h, "127.", 4) == 0) return 1;
-    if (strncmp(h, "[::1]", 5) == 0) return 1;
-    return 0;
+    return ddb_url_is_loopback(url);
 }
 
 static void set_deadlines(bc_target *t, const scenario *sc, double dflt)

@@ -49,9 +49,9 @@ $SERVER_CPUS "$BC" serve --no-auth --port "$PORT" --quiet &
 SRV=$!
 trap 'kill $SRV 2>/dev/null; rm -rf "$WORK"' EXIT
 URL=http://127.0.0.1:$PORT
-for _ in $(seq 50); do curl -s -o /dev/null "$URL" && break; sleep 0.1; done
+for _ in $(seq 50); do curl -s --noproxy "*" -o /dev/null "$URL" && break; sleep 0.1; done
 
-ddb() { curl -s -X POST "$URL" -H 'Content-Type: application/x-amz-json-1.0' \
+ddb() { curl -s --noproxy "*" -X POST "$URL" -H 'Content-Type: application/x-amz-json-1.0' \
     -H "X-Amz-Target: DynamoDB_20120810.$1" -d "$2"; }
 ddb CreateTable '{"TableName":"bench-drive-rate-wrk","KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],"AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"}' >/dev/null
 sleep 0.5

@@ -66,7 +66,7 @@ start_serve() {
 # ddb OPERATION JSON: one signed request to $URL with curl (the credentials `backcheck
 # serve` accepts by default; test values, not secrets).
 ddb() {
-    curl -sS --fail-with-body --aws-sigv4 "aws:amz:us-east-1:dynamodb" \
+    curl -sS --noproxy "*" --fail-with-body --aws-sigv4 "aws:amz:us-east-1:dynamodb" \
         --user backcheck:backcheck-secret -H "X-Amz-Target: DynamoDB_20120810.$1" \
         -H 'Content-Type: application/x-amz-json-1.0' -d "$2" "$URL/"
 }
@@ -393,7 +393,7 @@ compat-dynalite)
         SERVER_PID=$!
         URL=http://127.0.0.1:$port
         for _ in $(seq 100); do
-            curl -s -o /dev/null "$URL/" && break
+            curl -s --noproxy "*" -o /dev/null "$URL/" && break
             kill -0 "$SERVER_PID" 2>/dev/null || break
             sleep 0.1
         done
@@ -402,7 +402,7 @@ compat-dynalite)
         SERVER_PID=
     done
     [ -n "$SERVER_PID" ] || fail "dynalite did not start: $(cat "$WORK/dynalite.log")"
-    curl -s -o /dev/null "$URL/" || fail "dynalite does not answer on $URL"
+    curl -s --noproxy "*" -o /dev/null "$URL/" || fail "dynalite does not answer on $URL"
     "$BC" run "$SCN/it-compat.json" --endpoint "$URL" --out "$WORK/runs" >"$WORK/out" 2>"$WORK/err"
     rc=$?
     run_dir it-compat

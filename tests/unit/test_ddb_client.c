@@ -46,6 +46,7 @@ typedef struct scripted {
 } scripted;
 
 typedef struct seen_request {
+    char url[256]; /* the request line's target: "/", or the absolute URL a proxy gets */
     char target[128];
     char body[16384];
     int sig_valid; /* Authorization verified with our own verifier */
@@ -174,7 +175,6 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
                                const char *method, const char *version, const char *upload,
                                size_t *upload_size, void **con_cls)
 {
-    (void)url;
     (void)version;
     fake_server *fs = cls;
     conn_state *cs = *con_cls;
@@ -197,6 +197,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     memset(&sr, 0, sizeof(sr));
     const char *t = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Amz-Target");
     snprintf(sr.target, sizeof(sr.target), "%s", t ? t : "");
+    snprintf(sr.url, sizeof(sr.url), "%s", url);
     snprintf(sr.body, sizeof(sr.body), "%s", cs->body);
     sr.sig_valid =
         strcmp(method, "POST") == 0 &&
@@ -480,10 +481,9 @@ static void test_timeout_is_info(void **state)
     server_stop(fs);
 }
 
-static void test_closed_port_is_fail(void **state)
+/* A loopback port that was just free: bind, read the port, close. */
+static int closed_port(void)
 {
-    (void)state;
-    /* A port that was just free: bind, read the port, close. */
     int sock = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof(sa));
@@ -492,9 +492,14 @@ static void test_closed_port_is_fail(void **state)
     assert_int_equal(bind(sock, (struct sockaddr *)&sa, sizeof(sa)), 0);
     socklen_t sl = sizeof(sa);
     getsockname(sock, (struct sockaddr *)&sa, &sl);
-    int port = ntohs(sa.sin_port);
     close(sock);
-    ddb_config cfg = test_config(port, 2);
+    return ntohs(sa.sin_port);
+}
+
+static void test_closed_port_is_fail(void **state)
+{
+    (void)state;
+    ddb_config cfg = test_config(closed_port(), 2);
     ddb_client *c = ddb_client_new(&cfg);
     cJSON *req = put_request();
     ddb_result r;
@@ -805,6 +810,84 @@ static void test_connect_to_keeps_host(void **state)
     server_stop(fs);
 }
 
+/* Sets every proxy variable curl reads to url (NULL: removes them all, and no_proxy). */
+static void proxy_env(const char *url)
+{
+    static const char *const vars[] = {"http_proxy",  "HTTP_PROXY", "https_proxy",
+                                       "HTTPS_PROXY", "all_proxy",  "ALL_PROXY"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        if (url)
+            setenv(vars[i], url, 1);
+        else
+            unsetenv(vars[i]);
+    }
+    unsetenv("no_proxy");
+    unsetenv("NO_PROXY");
+}
+
+static void test_loopback_ignores_proxy_env(void **state)
+{
+    (void)state;
+    scripted s[] = {{200, OK_PUT, CRC_GOOD, 0}, {200, OK_PUT, CRC_GOOD, 0}};
+    fake_server *fs = server_start(s, 2);
+    /* A proxy nobody answers: a request sent through it would fail to connect. */
+    char dead[64];
+    snprintf(dead, sizeof dead, "http://127.0.0.1:%d", closed_port());
+    proxy_env(dead);
+    ddb_config cfg = test_config(fs->port, 1);
+    ddb_client *c = ddb_client_new(&cfg);
+    cJSON *req = put_request();
+    ddb_result r1, r2;
+    ddb_call(c, "PutItem", req, &r1);
+    ddb_client_free(c);
+    /* The fault proxy's way in: a remote name, a loopback connection. */
+    snprintf(cfg.endpoint, sizeof(cfg.endpoint), "http://dynamodb.backcheck.invalid:8000");
+    snprintf(cfg.connect_to, sizeof(cfg.connect_to), "127.0.0.1:%d", fs->port);
+    c = ddb_client_new(&cfg);
+    ddb_call(c, "PutItem", req, &r2);
+    proxy_env(NULL);
+    assert_int_equal(r1.err, DDB_OK);
+    assert_int_equal(r2.err, DDB_OK);
+    assert_int_equal(fs->nseen, 2);
+    assert_string_equal(fs->seen[0].url, "/"); /* origin form: no proxy in between */
+    assert_string_equal(fs->seen[1].url, "/");
+    assert_all_signed(fs);
+    ddb_result_free(&r1);
+    ddb_result_free(&r2);
+    cJSON_Delete(req);
+    ddb_client_free(c);
+    server_stop(fs);
+}
+
+static void test_remote_endpoint_uses_proxy_env(void **state)
+{
+    (void)state;
+    /* The scripted server stands in for the proxy (on loopback: the request goes no
+     * further). An endpoint that is not loopback, as AWS's, goes through the proxy the
+     * environment names: it gets the absolute URL, and the name is never resolved. */
+    scripted s[] = {{200, OK_PUT, CRC_GOOD, 0}};
+    fake_server *fs = server_start(s, 1);
+    char proxy[64];
+    snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", fs->port);
+    proxy_env(proxy);
+    ddb_config cfg = test_config(fs->port, 1);
+    snprintf(cfg.endpoint, sizeof(cfg.endpoint), "http://dynamodb.backcheck.invalid:8000");
+    ddb_client *c = ddb_client_new(&cfg);
+    cJSON *req = put_request();
+    ddb_result r;
+    ddb_call(c, "PutItem", req, &r);
+    proxy_env(NULL);
+    assert_int_equal(r.err, DDB_OK);
+    assert_int_equal(fs->nseen, 1);
+    assert_string_equal(fs->seen[0].url, "http://dynamodb.backcheck.invalid:8000/");
+    assert_string_equal(fs->seen[0].host, "dynamodb.backcheck.invalid:8000");
+    assert_all_signed(fs);
+    ddb_result_free(&r);
+    cJSON_Delete(req);
+    ddb_client_free(c);
+    server_stop(fs);
+}
+
 static void test_wait_backup_available(void **state)
 {
     (void)state;
@@ -996,6 +1079,8 @@ int main(void)
         cmocka_unit_test(test_call_json_same_bytes),
         cmocka_unit_test(test_headers_once_per_request),
         cmocka_unit_test(test_connect_to_keeps_host),
+        cmocka_unit_test(test_loopback_ignores_proxy_env),
+        cmocka_unit_test(test_remote_endpoint_uses_proxy_env),
         cmocka_unit_test(test_wait_backup_available),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

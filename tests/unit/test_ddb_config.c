@@ -316,6 +316,35 @@ static void test_errors_never_contain_secrets(void **state)
     }
 }
 
+static void test_url_is_loopback(void **state)
+{
+    (void)state;
+    const char *yes[] = {"http://127.0.0.1:8000",
+                         "http://127.0.0.1",
+                         "127.0.0.1:4567",
+                         "http://127.255.3.9/x",
+                         "http://localhost:8000",
+                         "http://LOCALHOST",
+                         "localhost",
+                         "http://[::1]:8000",
+                         "[::1]"};
+    const char *no[] = {"https://dynamodb.us-east-1.amazonaws.com",
+                        "http://127.example.com:8000", /* a name, not an address */
+                        "http://127.0.0.1.nip.io",
+                        "http://127.0.0:80",
+                        "http://127.0.0.1000",
+                        "http://127..0.1",
+                        "http://localhost.example",
+                        "http://10.0.0.1:8000",
+                        "http://[::1]x",
+                        "",
+                        NULL};
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        if (!ddb_url_is_loopback(yes[i])) fail_msg("not taken as loopback: %s", yes[i]);
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        if (ddb_url_is_loopback(no[i])) fail_msg("taken as loopback: %s", no[i] ? no[i] : "NULL");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -334,6 +363,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_endpoint_precedence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_region_precedence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors_never_contain_secrets, setup, teardown),
+        cmocka_unit_test(test_url_is_loopback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

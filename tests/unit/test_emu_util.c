@@ -202,6 +202,7 @@ long tu_raw_post(const char *endpoint, const char *target, const char *body,
     tu_buf b = {out, 0, outlen};
     out[0] = 0;
     curl_easy_setopt(c, CURLOPT_URL, endpoint);
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*"); /* loopback only, whatever the environment */
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tu_write);
