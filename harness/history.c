@@ -106,6 +106,30 @@ void hist_wid(int worker, uint64_t seq, char out[HIST_WID_MAX])
     out[n] = '\0';
 }
 
+/* Writes v's decimal digits, with its sign, ending just before end. */
+static char *signed_before(char *end, long long v)
+{
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    char *p = digits_before(end, u);
+    if (v < 0) *--p = '-';
+    return p;
+}
+
+void hist_key_name(const char *prefix, int worker, long n, char out[HIST_KEY_MAX])
+{
+    /* "%s/%d/%ld" without printf, truncated as snprintf would. */
+    char tmp[48], *end = tmp + sizeof(tmp);
+    char *p = signed_before(end, n);
+    *--p = '/';
+    p = signed_before(p, worker);
+    *--p = '/';
+    size_t np = strnlen(prefix, HIST_KEY_MAX - 1), ns = (size_t)(end - p);
+    memcpy(out, prefix, np);
+    if (ns > HIST_KEY_MAX - 1 - np) ns = HIST_KEY_MAX - 1 - np;
+    memcpy(out + np, p, ns);
+    out[np + ns] = '\0';
+}
+
 static const char *outcome_name(int o)
 {
     switch (o) {

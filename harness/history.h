@@ -87,4 +87,6 @@ void hist_journal_stats(const hist_journal *j, uint64_t *ops, uint64_t *bytes);
 
 /* "W.S" */
 void hist_wid(int worker, uint64_t seq, char out[HIST_WID_MAX]);
+/* out = "PREFIX/WORKER/N", as snprintf("%s/%d/%ld") would write it (a key's name). */
+void hist_key_name(const char *prefix, int worker, long n, char out[HIST_KEY_MAX]);
 #endif

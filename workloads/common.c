@@ -130,7 +130,7 @@ long wl_pick_key(wl_worker *w)
 
 void wl_key_name(const wl_worker *w, const char *prefix, long n, char out[HIST_KEY_MAX])
 {
-    snprintf(out, HIST_KEY_MAX, "%s/%d/%ld", prefix, w->worker, n);
+    hist_key_name(prefix, w->worker, n, out);
 }
 
 int wl_dist_parse(const char *name, wl_dist *out)
@@ -256,11 +256,19 @@ int wl_spec_prepare(wl_spec *s, char *err, size_t errlen)
 
 /* ---- items ---- */
 
+/* Copies src into dst of cap bytes, cut to fit as snprintf("%s") would. */
+static void copy_cut(char *dst, size_t cap, const char *src)
+{
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 void wl_write_init(hist_write *hw, const char *key, const char *wid, hist_write_kind kind)
 {
     memset(hw, 0, sizeof *hw);
-    snprintf(hw->key, sizeof hw->key, "%s", key);
-    snprintf(hw->wid, sizeof hw->wid, "%s", wid);
+    copy_cut(hw->key, sizeof hw->key, key);
+    copy_cut(hw->wid, sizeof hw->wid, wid);
     hw->kind = kind;
     hw->status = -1;
 }

@@ -478,6 +478,31 @@ static void test_wid_format(void **state)
     assert_string_equal(hist_write_kind_name(HIST_APPEND), "append");
 }
 
+static void test_key_name_format(void **state)
+{
+    (void)state;
+    /* As "%s/%d/%ld" writes it, truncated as snprintf truncates: prefixes of every
+     * length up to past the limit, so the cut falls on every part of the name. */
+    size_t cap = HIST_KEY_MAX + 8;
+    char *prefix = malloc(cap);
+    assert_non_null(prefix);
+    const struct {
+        int w;
+        long n;
+    } cases[] = {{0, 0}, {12, 7}, {INT_MAX, LONG_MAX}, {-1, -5}, {INT_MIN, LONG_MIN}, {3, 1000}};
+    for (size_t len = 0; len < cap; len++) {
+        memset(prefix, 'a' + (int)(len % 26), len);
+        prefix[len] = '\0';
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+            char want[HIST_KEY_MAX], got[HIST_KEY_MAX];
+            snprintf(want, sizeof want, "%s/%d/%ld", prefix, cases[i].w, cases[i].n);
+            hist_key_name(prefix, cases[i].w, cases[i].n, got);
+            assert_string_equal(got, want);
+        }
+    }
+    free(prefix);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -490,6 +515,7 @@ int main(void)
         cmocka_unit_test(test_control_line_follows_earlier_ops),
         cmocka_unit_test(test_journal_thread_flushes_without_sync),
         cmocka_unit_test(test_wid_format),
+        cmocka_unit_test(test_key_name_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
