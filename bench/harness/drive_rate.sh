@@ -17,8 +17,9 @@
 # as long minus a short one, over the extra ops; the server runs in its own process so
 # its store is not counted).
 #
-# COMPARE=DIR adds, to every round, the same `backcheck run` from another build (say the
-# commit before a change), the two taking turns at going first, and prints both and their
+# COMPARE=DIR adds, to every round, the same two `backcheck run`s (C threads; 1 thread x C
+# in flight) from another build (say the commit before a change), the two builds taking
+# turns at going first, and prints both and their
 # ratio per round: on a machine whose speed drifts, the pairs of one round are what
 # compare. Each round also prints `others`: the CPUs other processes (and the
 # hypervisor's steal) took during it, so that a round disturbed by other work shows.
@@ -122,14 +123,16 @@ for r in $(seq "$ROUNDS"); do
     fi
     # With COMPARE, the two builds take turns at going first, so that neither always
     # runs right after the floor or right before the next round's wrk.
-    OPSB=0 CPUB=0
+    OPSB=0 CPUB=0 OPSLB=0 CPULB=0
     if [ -n "${COMPARE:-}" ] && [ $((r % 2)) -eq 0 ]; then
         read -r OPSB _ _ CPUB < <(run "$SECS" "$COMPARE/backcheck")
+        read -r OPSLB _ _ CPULB < <(run "$SECS" "$COMPARE/backcheck" "$WORK/drive-lanes.json")
     fi
     read -r OPS1 RSS1 HB1 CPU1 < <(run "$SECS")
     read -r OPSL _ _ CPUL < <(run "$SECS" "$BC" "$WORK/drive-lanes.json")
     if [ -n "${COMPARE:-}" ] && [ $((r % 2)) -eq 1 ]; then
         read -r OPSB _ _ CPUB < <(run "$SECS" "$COMPARE/backcheck")
+        read -r OPSLB _ _ CPULB < <(run "$SECS" "$COMPARE/backcheck" "$WORK/drive-lanes.json")
     fi
     sleep 0.2 # the last client's subshell reaped, so that `times` counts it
     times >"$WORK/times.txt"
@@ -138,7 +141,7 @@ for r in $(seq "$ROUNDS"); do
         "$(python3 -c "import time; print(time.time() - $T0)")" "$(getconf CLK_TCK)")
     ROUND_LINES="$ROUND_LINES$WRK_RPS ${NON2XX:-0} $CURL_RPS $OPS1 $RSS1 $HB1 $CPU1 $OPSB $CPUB $OTHER"
     ROUND_LINES="$ROUND_LINES ${WRK_N:-0} $((W1 - C0)) $CURL_N $((F1 - W1)) $MULTI_RPS $MULTI_N $((F2 - F1))"
-    ROUND_LINES="$ROUND_LINES $OPSL $CPUL
+    ROUND_LINES="$ROUND_LINES $OPSL $CPUL $OPSLB $CPULB
 "
 done
 read -r OPS2 RSS2 HB2 CPU2 < <(run "$((SECS * 2))")
@@ -150,7 +153,8 @@ secs = float(secs); ops2 = int(ops2); rss2 = int(rss2); hz = int(hz); cpu2 = int
 rounds = []
 for line in open(path):
     (wrk, non2xx, curl, ops, rss, hb, cpu, opsb, cpub, other,
-     wrk_n, wrk_t, curl_n, curl_t, multi, multi_n, multi_t, opsl, cpul) = line.split()
+     wrk_n, wrk_t, curl_n, curl_t, multi, multi_n, multi_t, opsl, cpul, opslb,
+     cpulb) = line.split()
     ops, opsb = int(ops), int(opsb)
     per = lambda t, n: int(t) / hz * 1e6 / int(n) if int(n) else 0
     rounds.append(dict(wrk=float(wrk), non2xx=non2xx, curl=float(curl), ops=ops, rss=int(rss),
@@ -158,7 +162,8 @@ for line in open(path):
                        rate_b=opsb / secs, cpu_b=int(cpub) / hz * 1e6 / opsb if opsb else 0,
                        other=float(other), multi=float(multi), wrk_us=per(wrk_t, wrk_n),
                        curl_us=per(curl_t, curl_n), multi_us=per(multi_t, multi_n),
-                       rate_l=int(opsl) / secs, cpu_l=per(cpul, opsl)))
+                       rate_l=int(opsl) / secs, cpu_l=per(cpul, opsl),
+                       rate_lb=int(opslb) / secs, cpu_lb=per(cpulb, opslb)))
 compare = rounds[0]['rate_b'] > 0
 print(f"connections            {conns}   ({'server on CPU 0, load on the others' if pin == '1' else 'server and load share the CPUs'})")
 for i, r in enumerate(rounds, 1):
@@ -172,6 +177,8 @@ for i, r in enumerate(rounds, 1):
     if compare:
         print(f"         COMPARE build {r['rate_b']:6.0f} ops/s   ratio {r['rate_b'] / r['wrk']:.2f}"
               f"   {r['cpu_b']:.1f} us CPU/op   this build / COMPARE {r['rate'] / r['rate_b']:.2f}")
+        print(f"         COMPARE 1 thread x {conns}  {r['rate_lb']:6.0f} ops/s   ratio {r['rate_lb'] / r['wrk']:.2f}"
+              f"   {r['cpu_lb']:.1f} us CPU/op   this build / COMPARE {r['rate_l'] / r['rate_lb']:.2f}")
 med = lambda k: statistics.median(x[k] for x in rounds)
 ratios = [x['rate'] / x['wrk'] for x in rounds]
 print(f"wrk PutItem            {med('wrk'):10.0f} req/s   (median of {len(rounds)})")
@@ -194,6 +201,11 @@ if compare:
     print(f"COMPARE build          {med('rate_b'):10.0f} ops/s   ratio {statistics.median(rb):.2f} (range {min(rb):.2f}-{max(rb):.2f}),"
           f" {med('cpu_b'):.1f} us CPU/op (medians)")
     print(f"this build / COMPARE   {statistics.median(pair):10.2f}   (median of the rounds' pairs; range {min(pair):.2f}-{max(pair):.2f})")
+    rlb = [x['rate_lb'] / x['wrk'] for x in rounds]
+    pairl = [x['rate_l'] / x['rate_lb'] for x in rounds]
+    print(f"COMPARE, 1 thread      {med('rate_lb'):10.0f} ops/s   ratio {statistics.median(rlb):.2f} (range {min(rlb):.2f}-{max(rlb):.2f}),"
+          f" {med('cpu_lb'):.1f} us CPU/op (medians)")
+    print(f"this build / COMPARE   {statistics.median(pairl):10.2f}   (1 thread x {conns}: median of the pairs; range {min(pairl):.2f}-{max(pairl):.2f})")
 last = rounds[-1]
 extra = ops2 - last['ops']
 if extra > 0:
