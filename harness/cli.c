@@ -369,7 +369,7 @@ static int cmd_cleanup(const cli_args *a)
     char err[512];
     memset(&cfg, 0, sizeof cfg);
     if (ddb_config_resolve(&cfg, endpoint, err, sizeof err) != DDB_OK) {
-        if (!(endpoint && tgt_is_loopback(endpoint))) {
+        if (!(endpoint && ddb_url_is_loopback(endpoint))) {
             fprintf(stderr, "backcheck cleanup: %s\n", err);
             return 2;
         }

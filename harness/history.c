@@ -89,23 +89,6 @@ static char *digits_before(char *end, unsigned long long u)
     return end;
 }
 
-void hist_wid(int worker, uint64_t seq, char out[HIST_WID_MAX])
-{
-    /* "%d.%llu" without printf: one is written for every operation. Truncated as
-     * snprintf would (only a negative worker with a 20-digit seq is that long). */
-    char tmp[HIST_WID_MAX], *end = tmp + sizeof(tmp), *p;
-    p = digits_before(end, (unsigned long long)seq);
-    *--p = '.';
-    unsigned long long w =
-        worker < 0 ? 0ULL - (unsigned long long)worker : (unsigned long long)worker;
-    p = digits_before(p, w);
-    if (worker < 0) *--p = '-';
-    size_t n = (size_t)(end - p);
-    if (n > HIST_WID_MAX - 1) n = HIST_WID_MAX - 1;
-    memcpy(out, p, n);
-    out[n] = '\0';
-}
-
 /* Writes v's decimal digits, with its sign, ending just before end. */
 static char *signed_before(char *end, long long v)
 {
@@ -113,6 +96,20 @@ static char *signed_before(char *end, long long v)
     char *p = digits_before(end, u);
     if (v < 0) *--p = '-';
     return p;
+}
+
+void hist_wid(int worker, uint64_t seq, char out[HIST_WID_MAX])
+{
+    /* "%d.%llu" without printf: one is written for every operation. Truncated as
+     * snprintf would (only a negative worker with a 20-digit seq is that long). */
+    char tmp[HIST_WID_MAX], *end = tmp + sizeof(tmp), *p;
+    p = digits_before(end, (unsigned long long)seq);
+    *--p = '.';
+    p = signed_before(p, worker);
+    size_t n = (size_t)(end - p);
+    if (n > HIST_WID_MAX - 1) n = HIST_WID_MAX - 1;
+    memcpy(out, p, n);
+    out[n] = '\0';
 }
 
 void hist_key_name(const char *prefix, int worker, long n, char out[HIST_KEY_MAX])

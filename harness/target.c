@@ -19,11 +19,6 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-int tgt_is_loopback(const char *url)
-{
-    return ddb_url_is_loopback(url);
-}
-
 static void set_deadlines(bc_target *t, const scenario *sc, double dflt)
 {
     t->backup_deadline_s = sc->target.backup_deadline_s > 0 ? sc->target.backup_deadline_s : dflt;
@@ -82,7 +77,7 @@ static int resolve_config(bc_target *t, const scenario *sc, const char *endpoint
     char e[512];
     memset(&t->cfg, 0, sizeof t->cfg);
     ddb_err rc = ddb_config_resolve(&t->cfg, endpoint && *endpoint ? endpoint : NULL, e, sizeof e);
-    int loop = endpoint && *endpoint && tgt_is_loopback(endpoint);
+    int loop = endpoint && *endpoint && ddb_url_is_loopback(endpoint);
     if (rc != DDB_OK) {
         if (!loop) {
             snprintf(err, errlen, "%s", e);

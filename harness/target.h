@@ -68,6 +68,4 @@ int tgt_proxy_start(bc_target *t, uint64_t seed, int partition, char *err, size_
 #define TGT_PARTITION_GROUP 0
 /* A worker's client configuration: the target's, through the proxy when there is one. */
 void tgt_worker_config(const bc_target *t, int partitioned, ddb_config *out);
-/* 1 if url's host is 127.0.0.0/8, ::1 or localhost. */
-int tgt_is_loopback(const char *url);
 #endif
