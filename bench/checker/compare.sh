@@ -4,9 +4,10 @@
 # the verdict line or an error, so that a speed-up is shown to change no result.
 #
 #   OLD=/tmp/chk-base/build-rel/checkers/chk_bench_check NEW=./build-rel/checkers/chk_bench_check \
-#     bench/checker/compare.sh /tmp/chkbench1m /tmp/backcheck-chk-test-*
+#     bench/checker/compare.sh /tmp/chkbench1m /tmp/backcheck-chk-test-*/*
 #
-# Runs the old and the new check over every test-suite run directory and the bench runs;
+# Runs the old and the new check over every test-suite run directory (kept by
+# BACKCHECK_KEEP_TEST_DIRS=1 build/checkers/test_chk_run) and the bench runs;
 # compares results.json (without checked_at), the verdict line and any error.
 OLD=${OLD:?set OLD to the reference chk_bench_check}
 NEW=${NEW:?set NEW to the chk_bench_check under test}

@@ -2,6 +2,7 @@
 #include "tests/unit/chk_fixture.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,14 +13,34 @@
 
 #define FX_PAY_LEN 24
 
+static char fx_base_dir[200];
+
+/* This process's directory of run directories: $TMPDIR (or /tmp)/backcheck-chk-test-PID. */
+static const char *fx_base(void)
+{
+    if (!fx_base_dir[0]) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(fx_base_dir, sizeof fx_base_dir, "%s/backcheck-chk-test-%d",
+                 tmp && *tmp ? tmp : "/tmp", (int)getpid());
+        if (mkdir(fx_base_dir, 0755) != 0 && errno != EEXIST) {
+            perror(fx_base_dir);
+            abort();
+        }
+    }
+    return fx_base_dir;
+}
+
 void fx_open(fx *f, const char *name, const char *guarantee, const char *workloads_json)
 {
     memset(f, 0, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/backcheck-chk-test-%d-%s", (int)getpid(), name);
+    snprintf(f->dir, sizeof f->dir, "%s/%s", fx_base(), name);
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
     if (system(cmd) != 0) abort();
-    mkdir(f->dir, 0755);
+    if (mkdir(f->dir, 0755) != 0) {
+        perror(f->dir);
+        abort();
+    }
     char p[400];
     snprintf(p, sizeof p, "%s/snapshots", f->dir);
     mkdir(p, 0755);
@@ -140,6 +161,20 @@ void fx_close(fx *f)
     fx_close_history(f);
     if (f->backups) fclose(f->backups);
     f->backups = NULL;
+}
+
+int fx_cleanup(void **state)
+{
+    (void)state;
+    if (!fx_base_dir[0]) return 0;
+    const char *keep = getenv("BACKCHECK_KEEP_TEST_DIRS");
+    if (keep && *keep && strcmp(keep, "0") != 0) {
+        fprintf(stderr, "kept the test run directories in %s\n", fx_base_dir);
+        return 0;
+    }
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx_base_dir);
+    return system(cmd) == 0 ? 0 : -1;
 }
 
 FILE *fx_snap(fx *f, const char *id)

@@ -17,9 +17,9 @@ typedef struct fx {
     FILE *hist, *backups;
 } fx;
 
-/* Creates a fresh run directory under /tmp named after `name`; guarantee is the JSON of
- * the scenario's "guarantee" ("\"strict\"" ...); workloads_json is the meta line's
- * workloads array (NULL for one insert workload of 8 workers). */
+/* Creates a fresh run directory named after `name` in this process's directory under $TMPDIR (or
+ * /tmp); guarantee is the JSON of the scenario's "guarantee" ("\"strict\"" ...); workloads_json is
+ * the meta line's workloads array (NULL for one insert workload of 8 workers). */
 void fx_open(fx *f, const char *name, const char *guarantee, const char *workloads_json);
 /* One op with a single write. kind: put/update/append/delete/add; outcome ok/fail/info. */
 void fx_write(fx *f, int w, uint64_t s, const char *kind, const char *key, double inv_ms,
@@ -38,6 +38,9 @@ void fx_backup(fx *f, const char *id, double req_ms, double ack_ms);
 void fx_pitr(fx *f, const char *id, double t_ms);
 void fx_backups_raw(fx *f, const char *line);
 void fx_close(fx *f);
+/* Removes every run directory this process created (a cmocka group teardown), unless
+ * BACKCHECK_KEEP_TEST_DIRS is set (non-empty, not "0"): then says where they are. */
+int fx_cleanup(void **state);
 /* Opens snapshots/<id>.jsonl for writing. */
 FILE *fx_snap(fx *f, const char *id);
 /* The snapshot of target id opened to add items after those written so far. */

@@ -1085,5 +1085,5 @@ int main(void)
         cmocka_unit_test(test_schema),
         cmocka_unit_test(test_missing_history_is_an_error),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, fx_cleanup);
 }
