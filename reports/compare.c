@@ -11,6 +11,7 @@
  */
 #include "reports/report.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,8 +49,12 @@ static void collect(const rep_run *run, const char *path, run_stats *s)
     const cJSON *r = run->results;
     memset(s, 0, sizeof *s);
     s->path = path;
-    const char *base = strrchr(run->dir, '/');
-    snprintf(s->label, sizeof s->label, "%.95s", base && base[1] ? base + 1 : run->dir);
+    /* Named after the directory itself: "runs/quick/latest" is labelled with the run it
+     * points to, so that two `latest` links (or a link and its target) tell apart. */
+    char real[PATH_MAX];
+    const char *dir = realpath(run->dir, real) ? real : run->dir;
+    const char *base = strrchr(dir, '/');
+    snprintf(s->label, sizeof s->label, "%.95s", base && base[1] ? base + 1 : dir);
     const cJSON *t = rep_get(r, "target");
     snprintf(s->target, sizeof s->target, "%s%s%s", rep_str(t, "kind", "?"),
              rep_str(t, "backup_model", NULL) ? "/" : "", rep_str(t, "backup_model", ""));

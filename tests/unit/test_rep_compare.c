@@ -122,6 +122,51 @@ static void test_growth_beyond_threshold(void **state)
     rm_run(d);
 }
 
+/* compare's stdout for args, in out. */
+static int compare_output(int n, const char **args, char *out, size_t len)
+{
+    char path[] = "/tmp/test_rep_cmp_out_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    fflush(stdout);
+    int saved = dup(1);
+    dup2(fd, 1);
+    int rc = compare(n, args);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    FILE *f = fdopen(fd, "r");
+    rewind(f);
+    size_t got = fread(out, 1, len - 1, f);
+    out[got] = '\0';
+    fclose(f);
+    unlink(path);
+    return rc;
+}
+
+/* Runs are labelled with their own directory's name, a `latest` link with the run it
+ * points to. */
+static void test_labels_resolve_links(void **state)
+{
+    (void)state;
+    char a[64], b[64], link[80];
+    make_run(a, "pass", 10, 1000, 800);
+    make_run(b, "pass", 10, 1000, 800);
+    snprintf(link, sizeof link, "%s/latest", a);
+    assert_int_equal(symlink(b, link), 0);
+    const char *args[] = {a, link};
+    char out[8192];
+    assert_int_equal(compare_output(2, args, out, sizeof out), 0);
+    const char *run_line = strstr(out, "run ");
+    assert_non_null(run_line);
+    assert_non_null(strstr(run_line, strrchr(a, '/') + 1));
+    assert_non_null(strstr(run_line, strrchr(b, '/') + 1));
+    assert_null(strstr(out, "latest"));
+    unlink(link);
+    rm_run(a);
+    rm_run(b);
+}
+
 static void test_usage_and_input_errors_exit_2(void **state)
 {
     (void)state;
@@ -172,6 +217,7 @@ int main(void)
         cmocka_unit_test(test_pass_to_fail_is_a_regression),
         cmocka_unit_test(test_pass_to_inconclusive_is_a_regression),
         cmocka_unit_test(test_growth_beyond_threshold),
+        cmocka_unit_test(test_labels_resolve_links),
         cmocka_unit_test(test_usage_and_input_errors_exit_2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
