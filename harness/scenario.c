@@ -947,6 +947,13 @@ int sc_load_string(const char *json, const char *label, const sc_hooks *hooks, s
     if (!rc && sc_has_pitr_restore(sc)) sc->table.pitr = 1;
     if (rc) {
         sc_free(sc);
+        /* Every message names the file, whichever field it is about. */
+        size_t sl = strlen(shown);
+        if (err && errlen && !(strncmp(err, shown, sl) == 0 && err[sl] == ':')) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", err);
+            snprintf(err, errlen, "%s: %s", shown, msg);
+        }
         return -1;
     }
     *out = sc;

@@ -226,7 +226,7 @@ static void test_hooks_validate_workloads_and_faults(void **state)
     assert_non_null(strstr(e, "faults[0]: emulator refuses drop:fraction=0.5"));
 }
 
-static void test_errors_name_the_field(void **state)
+static void test_errors_name_the_file_and_field(void **state)
 {
     (void)state;
     struct {
@@ -305,7 +305,9 @@ static void test_errors_name_the_field(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *e = load_err(cases[i].json, NULL);
-        if (!strstr(e, cases[i].msg)) {
+        /* ... and every message names the file, once. */
+        if (!strstr(e, cases[i].msg) || strncmp(e, "scenario.json: ", 15) != 0 ||
+            strstr(e + 15, "scenario.json: ")) {
             fprintf(stderr, "case %zu: got \"%s\", want \"%s\"\n", i, e, cases[i].msg);
             fail();
         }
@@ -402,7 +404,7 @@ int main(void)
         cmocka_unit_test(test_fault_sides_and_emulator_names),
         cmocka_unit_test(test_backup_storm_adds_checked_backups),
         cmocka_unit_test(test_hooks_validate_workloads_and_faults),
-        cmocka_unit_test(test_errors_name_the_field),
+        cmocka_unit_test(test_errors_name_the_file_and_field),
         cmocka_unit_test(test_resolved_output_reloads_identically),
         cmocka_unit_test(test_reference_lists_every_field),
         cmocka_unit_test(test_load_file_reports_missing_file),
