@@ -28,6 +28,12 @@ typedef struct chk_summary {
     long violations, observations;
 } chk_summary;
 
+/* "pass", "fail", "error" or "inconclusive". */
+const char *chk_verdict_name(chk_verdict v);
+/* The one-line summary the commands print: "pass (3 backups, 3 exercised, 0 violations,
+ * 1 observation)", into out (always terminated). */
+void chk_summary_text(const chk_summary *s, char *out, size_t n);
+
 /* Checks run_dir, writes results.json. Returns the verdict (CHK_ERROR with a message
  * naming the file/field on bad input). */
 chk_verdict chk_run_dir(const char *run_dir, const chk_options *opts, chk_summary *out, char *err,

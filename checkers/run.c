@@ -507,9 +507,11 @@ chk_verdict chk_run_dir(const char *run_dir, const chk_options *opts, chk_summar
     sum.backups_exercised = y.exercised;
     sum.violations = y.violations;
     sum.observations = y.observations;
-    if (!opts || !opts->quiet)
-        bc_info("check: %s (%d backups, %d exercised, %ld violations, %ld observations)", v,
-                y.backups, y.exercised, y.violations, y.observations);
+    if (!opts || !opts->quiet) {
+        char line[200];
+        chk_summary_text(&sum, line, sizeof line);
+        bc_info("check: %s", line);
+    }
     goto done;
 fail:
     sum.verdict = CHK_ERROR;
@@ -519,4 +521,30 @@ done:
     free(run);
     if (out) *out = sum;
     return sum.verdict;
+}
+
+const char *chk_verdict_name(chk_verdict v)
+{
+    switch (v) {
+    case CHK_PASS:
+        return "pass";
+    case CHK_FAIL:
+        return "fail";
+    case CHK_INCONCLUSIVE:
+        return "inconclusive";
+    default:
+        return "error";
+    }
+}
+
+static const char *plural(long n)
+{
+    return n == 1 ? "" : "s";
+}
+
+void chk_summary_text(const chk_summary *s, char *out, size_t n)
+{
+    snprintf(out, n, "%s (%d backup%s, %d exercised, %ld violation%s, %ld observation%s)",
+             chk_verdict_name(s->verdict), s->backups, plural(s->backups), s->backups_exercised,
+             s->violations, plural(s->violations), s->observations, plural(s->observations));
 }

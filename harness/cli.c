@@ -223,10 +223,11 @@ static int cmd_check(const cli_args *a)
     }
     if (rep_write_all(a->pos[0], err, sizeof err) != 0)
         fprintf(stderr, "backcheck check: reports: %s\n", err);
-    static const char *names[] = {"pass", "fail", "error", "inconclusive"};
-    if (!co.quiet)
-        printf("%s: %s (%d backups, %d exercised, %ld violations, %ld observations)\n", a->pos[0],
-               names[v], sum.backups, sum.backups_exercised, sum.violations, sum.observations);
+    if (!co.quiet) {
+        char line[200];
+        chk_summary_text(&sum, line, sizeof line);
+        printf("%s: %s\n", a->pos[0], line);
+    }
     return (int)v;
 }
 

@@ -706,12 +706,10 @@ static int check_stage(run_ctx *ctx)
         return 2;
     }
     if (rep_write_all(ctx->dir, err, sizeof err) != 0) bc_warn("reports: %s", err);
-    static const char *names[] = {"pass", "fail", "error", "inconclusive"};
-    printf("%s: %s (%d backups, %d exercised, %ld violations, %ld observations)\n"
-           "run directory: %s\n",
-           ctx->sc->name, names[v], sum.backups, sum.backups_exercised, sum.violations,
-           sum.observations, ctx->dir);
-    bc_info("verdict %s", names[v]);
+    char line[200];
+    chk_summary_text(&sum, line, sizeof line);
+    printf("%s: %s\nrun directory: %s\n", ctx->sc->name, line, ctx->dir);
+    bc_info("verdict %s", chk_verdict_name(v));
     return (int)v;
 }
 

@@ -1052,6 +1052,22 @@ static void test_missing_history_is_an_error(void **state)
     assert_non_null(strstr(err, "history.jsonl"));
 }
 
+/* The line `run` and `check` print: one of each is singular. */
+static void test_summary_text(void **state)
+{
+    (void)state;
+    char line[200];
+    chk_summary one = {CHK_FAIL, 1, 1, 1, 1};
+    chk_summary_text(&one, line, sizeof line);
+    assert_string_equal(line, "fail (1 backup, 1 exercised, 1 violation, 1 observation)");
+    chk_summary many = {CHK_INCONCLUSIVE, 3, 0, 0, 2};
+    chk_summary_text(&many, line, sizeof line);
+    assert_string_equal(line,
+                        "inconclusive (3 backups, 0 exercised, 0 violations, 2 observations)");
+    assert_string_equal(chk_verdict_name(CHK_PASS), "pass");
+    assert_string_equal(chk_verdict_name(CHK_ERROR), "error");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1084,6 +1100,7 @@ int main(void)
         cmocka_unit_test(test_source_table),
         cmocka_unit_test(test_schema),
         cmocka_unit_test(test_missing_history_is_an_error),
+        cmocka_unit_test(test_summary_text),
     };
     return cmocka_run_group_tests(tests, NULL, fx_cleanup);
 }
