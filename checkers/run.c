@@ -525,16 +525,8 @@ done:
 
 const char *chk_verdict_name(chk_verdict v)
 {
-    switch (v) {
-    case CHK_PASS:
-        return "pass";
-    case CHK_FAIL:
-        return "fail";
-    case CHK_INCONCLUSIVE:
-        return "inconclusive";
-    default:
-        return "error";
-    }
+    static const char *const names[] = {"pass", "fail", "error", "inconclusive"};
+    return (unsigned)v < sizeof names / sizeof names[0] ? names[v] : "error";
 }
 
 static const char *plural(long n)

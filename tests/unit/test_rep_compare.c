@@ -122,18 +122,20 @@ static void test_growth_beyond_threshold(void **state)
     rm_run(d);
 }
 
-/* compare's stdout for args, in out. */
-static int compare_output(int n, const char **args, char *out, size_t len)
+/* compare's output on fdno (1: stdout, 2: stderr) for args, in out. */
+static int compare_captured(int fdno, int n, const char **args, char *out, size_t len)
 {
     char path[] = "/tmp/test_rep_cmp_out_XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     fflush(stdout);
-    int saved = dup(1);
-    dup2(fd, 1);
+    fflush(stderr);
+    int saved = dup(fdno);
+    dup2(fd, fdno);
     int rc = compare(n, args);
     fflush(stdout);
-    dup2(saved, 1);
+    fflush(stderr);
+    dup2(saved, fdno);
     close(saved);
     FILE *f = fdopen(fd, "r");
     rewind(f);
@@ -156,7 +158,7 @@ static void test_labels_resolve_links(void **state)
     assert_int_equal(symlink(b, link), 0);
     const char *args[] = {a, link};
     char out[8192];
-    assert_int_equal(compare_output(2, args, out, sizeof out), 0);
+    assert_int_equal(compare_captured(1, 2, args, out, sizeof out), 0);
     const char *run_line = strstr(out, "run ");
     assert_non_null(run_line);
     assert_non_null(strstr(run_line, strrchr(a, '/') + 1));
@@ -187,25 +189,9 @@ static void test_usage_and_input_errors_exit_2(void **state)
     FILE *f = fopen(path, "w");
     fputs("{\"verdict\":", f);
     fclose(f);
-    char errpath[] = "/tmp/test_rep_cmp_err_XXXXXX";
-    int fd = mkstemp(errpath);
-    assert_true(fd >= 0);
-    fflush(stderr);
-    int saved = dup(2);
-    dup2(fd, 2);
     const char *bad_json[] = {a};
-    int rc = compare(1, bad_json);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    assert_int_equal(rc, 2);
-    char msg[512] = "";
-    FILE *e = fdopen(fd, "r");
-    rewind(e);
-    size_t got = fread(msg, 1, sizeof msg - 1, e);
-    msg[got] = '\0';
-    fclose(e);
-    unlink(errpath);
+    char msg[512];
+    assert_int_equal(compare_captured(2, 1, bad_json, msg, sizeof msg), 2);
     assert_non_null(strstr(msg, path));
     rm_run(a);
 }
