@@ -676,16 +676,20 @@ static int aws_guard(run_ctx *ctx, char *err, size_t errlen)
     rep_cost c;
     rep_cost_estimate(&p, &u, &c);
     double limit = ctx->opts->max_usd_set ? ctx->opts->max_usd : sc->max_usd;
+    /* Whole cents as cents ($0.50); a budget below a cent keeps its digits ($0.0001). */
+    char budget[32];
+    snprintf(budget, sizeof budget,
+             fabs(limit * 100 - round(limit * 100)) < 1e-9 ? "$%.2f" : "$%.4f", limit);
     bc_info("aws estimate (%s prices as of %s): writes $%.4f, reads $%.4f, backups $%.4f, "
-            "restores $%.4f, pitr $%.4f: total $%.4f (budget $%.2f)",
+            "restores $%.4f, pitr $%.4f: total $%.4f (budget %s)",
             p.region, p.as_of, c.writes, c.reads, c.backup_storage, c.restores, c.pitr, c.total,
-            limit);
-    fprintf(stderr, "backcheck: estimated cost on AWS: $%.4f (budget $%.2f)\n", c.total, limit);
+            budget);
+    fprintf(stderr, "backcheck: estimated cost on AWS: $%.4f (budget %s)\n", c.total, budget);
     if (c.total > limit) {
         snprintf(err, errlen,
-                 "target aws: estimated cost $%.4f is above the budget $%.2f (budget.max_usd "
+                 "target aws: estimated cost $%.4f is above the budget %s (budget.max_usd "
                  "or --max-usd)",
-                 c.total, limit);
+                 c.total, budget);
         return -1;
     }
     return 0;
