@@ -279,6 +279,17 @@ cli)
     "$BC" run "$SCN/it-quick.json" --target aws --out "$WORK/runs" 2>"$WORK/err"
     expect_rc 2 $? "aws without --allow-aws"
     grep -q -- '--allow-aws' "$WORK/err" || fail "aws refusal does not say why"
+    # Over the budget: the estimate is printed and the run refused before anything is
+    # sent (to a dead loopback port, should it ever be).
+    AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=not-a-secret AWS_REGION=us-east-1 \
+        AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:9 \
+        "$BC" run "$SCN/it-quick.json" --target aws --allow-aws --max-usd 0.0001 \
+        --out "$WORK/runs" 2>"$WORK/err"
+    expect_rc 2 $? "aws over its budget"
+    grep -q 'estimated cost on AWS: \$0\.[0-9]* (budget \$0\.0001)$' "$WORK/err" ||
+        fail "aws over budget: no estimate: $(cat "$WORK/err")"
+    grep -q 'is above the budget \$0\.0001 (budget.max_usd or --max-usd)' "$WORK/err" ||
+        fail "aws over budget: refusal does not say why: $(cat "$WORK/err")"
     "$BC" scenarios --dir "$SRC/scenarios" >"$WORK/list" || fail "scenarios"
     grep -q '^quick ' "$WORK/list" || fail "scenarios does not list quick"
     grep -q 'invalid' "$WORK/list" && fail "a ready scenario is invalid: $(grep invalid "$WORK/list")"
