@@ -416,6 +416,16 @@ chk_verdict chk_run_dir(const char *run_dir, const chk_options *opts, chk_summar
     }
     cJSON *root = NULL;
     if (chk_run_load(run, run_dir, opts, err, errlen)) goto done;
+    /* Prices: --pricing, else the file the run was made with (RUN_DIR/pricing.json),
+     * else the built-in ones. */
+    chk_options copts;
+    if (opts)
+        copts = *opts;
+    else
+        memset(&copts, 0, sizeof copts);
+    char run_pricing[4200];
+    snprintf(run_pricing, sizeof run_pricing, "%s/pricing.json", run_dir);
+    if (!copts.pricing && access(run_pricing, R_OK) == 0) copts.pricing = run_pricing;
 
     root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "backcheck_version", BACKCHECK_VERSION);
@@ -445,7 +455,7 @@ chk_verdict chk_run_dir(const char *run_dir, const chk_options *opts, chk_summar
     cJSON *src = cJSON_AddObjectToObject(root, "source");
     if (check_source(run, src, &y, err, errlen)) goto fail;
 
-    cJSON_AddItemToObject(root, "costs", chk_costs_json(run, opts));
+    cJSON_AddItemToObject(root, "costs", chk_costs_json(run, &copts));
     cJSON_AddItemToObject(root, "timings", chk_timings_json(run));
     cJSON_AddItemToObject(root, "availability", chk_availability_json(run));
     cJSON_AddItemToObject(root, "faults",

@@ -211,5 +211,12 @@ cJSON *chk_costs_json(chk_run *run, const chk_options *opts)
     cJSON *pr = cJSON_AddObjectToObject(o, "pricing");
     cJSON_AddStringToObject(pr, "region", p.region);
     cJSON_AddStringToObject(pr, "as_of", p.as_of);
+    /* Where the prices came from: the built-in file, or the one given (a run keeps the
+     * file it was given as RUN_DIR/pricing.json). */
+    const char *file = opts && opts->pricing ? strrchr(opts->pricing, '/') : NULL;
+    cJSON_AddStringToObject(pr, "source",
+                            !opts || !opts->pricing ? "built-in"
+                            : file                  ? file + 1
+                                                    : opts->pricing);
     return o;
 }

@@ -20,6 +20,7 @@
 #include "harness/run.h"
 #include "harness/scenario.h"
 #include "harness/target.h"
+#include "reports/pricing.h"
 #include "reports/report.h"
 #include "util/log.h"
 #include "workloads/workload.h"
@@ -107,6 +108,14 @@ static const cli_opt run_opts_tab[] = {
     {"max-usd", "X",
      "refuse an AWS run whose estimated cost is above X\n"
      "dollars (default: the scenario's budget.max_usd, 1.0)"},
+    {"pricing", "FILE",
+     "prices for the estimates, in the format of\n"
+     "reports/pricing.json (the built-in prices are\n"
+     "us-east-1's); kept in the run directory"},
+    {"dry-run", NULL,
+     "check the scenario and the options, print the resolved\n"
+     "scenario (and for --target aws the cost estimate), and\n"
+     "stop: nothing is sent, no run directory is made"},
     {"quiet", NULL, "print only the verdict line and errors"},
     {"verbose", NULL, "print debug lines (requests, retries, polls)"},
     {NULL, NULL, NULL}};
@@ -115,6 +124,9 @@ static const cli_opt check_opts_tab[] = {
     {"profile", "P",
      "aws-documented | strict: check against this guarantee\n"
      "profile instead of the one the run was made with"},
+    {"pricing", "FILE",
+     "prices for costs.usd (default: the run directory's\n"
+     "pricing.json, else the built-in us-east-1 prices)"},
     {"quiet", NULL, "print only errors (the exit code is still the verdict)"},
     {NULL, NULL, NULL}};
 
@@ -165,6 +177,16 @@ static int parse_double(const char *s, double *out)
     return 0;
 }
 
+/* A --pricing file must load (any region): a bad one is an error before anything runs. */
+static int check_pricing_file(const char *path)
+{
+    rep_pricing p;
+    char e[512];
+    if (rep_pricing_load(path, NULL, &p, e, sizeof e) == 0) return 0;
+    fprintf(stderr, "backcheck: --pricing: %s\n", e);
+    return -1;
+}
+
 static int cmd_run(const cli_args *a)
 {
     run_opts o;
@@ -174,8 +196,10 @@ static int cmd_run(const cli_args *a)
     o.endpoint = get(a, "endpoint");
     o.target_kind = get(a, "target");
     o.profile = get(a, "profile");
+    o.pricing = get(a, "pricing");
     o.keep = get(a, "keep") != NULL;
     o.allow_aws = get(a, "allow-aws") != NULL;
+    o.dry_run = get(a, "dry-run") != NULL;
     o.quiet = get(a, "quiet") != NULL;
     o.verbose = get(a, "verbose") != NULL;
     if (o.target_kind && strcmp(o.target_kind, "embedded") && strcmp(o.target_kind, "endpoint") &&
@@ -202,6 +226,7 @@ static int cmd_run(const cli_args *a)
             return usage_error(a->cmd, "--max-usd: \"%s\" is not a non-negative amount", s);
         o.max_usd_set = 1;
     }
+    if (o.pricing && check_pricing_file(o.pricing) != 0) return CLI_EXIT_USAGE;
     if (o.quiet) bc_log_set_level(BC_LOG_WARN);
     if (o.verbose) bc_log_set_level(BC_LOG_DEBUG);
     return run_main(&o);
@@ -209,10 +234,13 @@ static int cmd_run(const cli_args *a)
 
 static int cmd_check(const cli_args *a)
 {
-    chk_options co = {.profile = get(a, "profile"), .quiet = get(a, "quiet") != NULL};
+    chk_options co = {.profile = get(a, "profile"),
+                      .pricing = get(a, "pricing"),
+                      .quiet = get(a, "quiet") != NULL};
     if (co.profile && strcmp(co.profile, "aws-documented") && strcmp(co.profile, "strict"))
         return usage_error(a->cmd, "--profile: \"%s\" is not one of aws-documented, strict",
                            co.profile);
+    if (co.pricing && check_pricing_file(co.pricing) != 0) return CLI_EXIT_USAGE;
     chk_summary sum;
     memset(&sum, 0, sizeof sum);
     char err[1024] = "";
@@ -480,6 +508,7 @@ static const cli_cmd commands[] = {
      "backcheck run scenarios/quick.json --seed 7 --duration 30\n"
      "backcheck run scenarios/quick.json --target moto\n"
      "backcheck run scenarios/quick.json --endpoint http://127.0.0.1:8000 --keep\n"
+     "backcheck run scenarios/quick.json --target aws --dry-run  # estimate only\n"
      "backcheck run scenarios/quick.json --target aws --allow-aws --max-usd 0.5\n"
      "(the run directory, runs/SCENARIO/latest, holds the history, the backups,\n"
      "the restored snapshots, results.json and the reports)"},

@@ -162,6 +162,30 @@ static int mkdir_p(const char *path)
     return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* --pricing: a copy in the run directory (pricing.json), which the check stage and a
+ * later `backcheck check` use, so the run directory holds the prices its costs are in. */
+static int keep_pricing(run_ctx *ctx, char *err, size_t errlen)
+{
+    char path[RUN_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/pricing.json", ctx->dir);
+    FILE *in = fopen(ctx->opts->pricing, "rb");
+    if (!in) {
+        snprintf(err, errlen, "--pricing: %.600s: %s", ctx->opts->pricing, strerror(errno));
+        return -1;
+    }
+    FILE *out = fopen(path, "wb");
+    int rc = out ? 0 : -1;
+    char buf[8192];
+    size_t n;
+    while (!rc && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, out) != n) rc = -1;
+    if (ferror(in)) rc = -1;
+    fclose(in);
+    if (out && fclose(out) != 0) rc = -1;
+    if (rc) snprintf(err, errlen, "%.600s: %s", path, strerror(errno));
+    return rc;
+}
+
 static int make_run_dir(run_ctx *ctx, char *err, size_t errlen)
 {
     char ts[32];
@@ -638,20 +662,29 @@ static void delete_source(run_ctx *ctx, ddb_client *c)
 
 /* ---- AWS guard ---- */
 
-static int aws_guard(run_ctx *ctx, char *err, size_t errlen)
+/* The region a run against AWS would use (env, profile; us-east-1 by default). Returns
+ * the configuration's verdict: -1 with problem set when a run could not start (no
+ * credentials, ...). */
+static int aws_region(const run_opts *opts, char *out, size_t n, char *problem, size_t plen)
 {
-    const scenario *sc = ctx->sc;
-    if (!ctx->opts->allow_aws) {
-        snprintf(err, errlen,
-                 "target aws: refusing to run against real AWS without --allow-aws (it costs "
-                 "money)");
-        return -1;
-    }
+    ddb_config probe;
+    memset(&probe, 0, sizeof probe);
+    int rc = ddb_config_resolve(&probe, opts->endpoint, problem, plen) == DDB_OK ? 0 : -1;
+    snprintf(out, n, "%s", probe.region[0] ? probe.region : "us-east-1");
+    return rc;
+}
+
+/* Prints the estimated cost of sc on AWS in region; -1 (err says why) when there is no
+ * estimate or it is above the budget (--max-usd, else the scenario's). */
+static int aws_estimate(const scenario *sc, const run_opts *opts, const char *region, char *err,
+                        size_t errlen)
+{
     rep_pricing p;
     char e[256];
-    const char *region = ctx->tg.cfg.region[0] ? ctx->tg.cfg.region : "us-east-1";
-    if (rep_pricing_load(NULL, region, &p, e, sizeof e) != 0) {
-        snprintf(err, errlen, "target aws: no price estimate possible (%s); refusing", e);
+    if (rep_pricing_load(opts->pricing, region, &p, e, sizeof e) != 0) {
+        snprintf(err, errlen, "target aws: no price estimate possible (%s); refusing%s%s%s", e,
+                 opts->pricing ? "" : ": give --pricing FILE with ", opts->pricing ? "" : region,
+                 opts->pricing ? "" : "'s prices (the format of reports/pricing.json)");
         return -1;
     }
     rep_usage u = {0};
@@ -675,7 +708,7 @@ static int aws_guard(run_ctx *ctx, char *err, size_t errlen)
     }
     rep_cost c;
     rep_cost_estimate(&p, &u, &c);
-    double limit = ctx->opts->max_usd_set ? ctx->opts->max_usd : sc->max_usd;
+    double limit = opts->max_usd_set ? opts->max_usd : sc->max_usd;
     /* Whole cents as cents ($0.50); a budget below a cent keeps its digits ($0.0001). */
     char budget[32];
     snprintf(budget, sizeof budget,
@@ -693,6 +726,56 @@ static int aws_guard(run_ctx *ctx, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+static int aws_guard(run_ctx *ctx, char *err, size_t errlen)
+{
+    if (!ctx->opts->allow_aws) {
+        snprintf(err, errlen,
+                 "target aws: refusing to run against real AWS without --allow-aws (it costs "
+                 "money)");
+        return -1;
+    }
+    /* The region first, so that the estimate uses its prices (a configuration problem
+     * stops the run when the target starts, with the whole message). */
+    char problem[512];
+    (void)aws_region(ctx->opts, ctx->tg.cfg.region, sizeof ctx->tg.cfg.region, problem,
+                     sizeof problem);
+    return aws_estimate(ctx->sc, ctx->opts, ctx->tg.cfg.region, err, errlen);
+}
+
+/* --dry-run: the resolved scenario on stdout, the AWS estimate for target aws; nothing
+ * sent, nothing written. 0, or 2 when the scenario could not run. */
+static int dry_run(const scenario *sc, const run_opts *opts)
+{
+    int rc = 0;
+    if (strcmp(sc->target.kind, "aws") == 0) {
+        char region[64], err[512] = "", problem[512] = "";
+        if (aws_region(opts, region, sizeof region, problem, sizeof problem) != 0) {
+            fprintf(stderr, "backcheck: target aws: %s\n", problem);
+            rc = 2;
+        }
+        if (aws_estimate(sc, opts, region, err, sizeof err) != 0) {
+            fprintf(stderr, "backcheck: %s\n", err);
+            rc = 2;
+        }
+        if (!opts->allow_aws)
+            fprintf(stderr, "backcheck: note: the run itself needs --allow-aws\n");
+    }
+    cJSON *j = sc_to_json(sc);
+    char *text = j ? cJSON_Print(j) : NULL;
+    if (text) printf("%s\n", text);
+    cJSON_free(text);
+    cJSON_Delete(j);
+    if (!text) {
+        fprintf(stderr, "backcheck: out of memory\n");
+        return 2;
+    }
+    fprintf(stderr,
+            "backcheck: dry run of %s (seed %llu, target %s): nothing was sent and no run "
+            "directory was made\n",
+            sc->name, (unsigned long long)sc->seed, sc->target.kind);
+    return rc;
 }
 
 /* ---- main ---- */
@@ -769,6 +852,11 @@ int run_main(const run_opts *opts)
         sc->seed = bc_mix64((uint64_t)bc_now_ns() ^ ((uint64_t)getpid() << 32)) >> 11;
         sc->seed_set = 1;
     }
+    if (opts->dry_run) {
+        int rc = dry_run(sc, opts);
+        sc_free(sc);
+        return rc;
+    }
 
     run_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx) {
@@ -803,6 +891,7 @@ int run_main(const run_opts *opts)
             (unsigned long long)ctx->seed, ctx->dir);
     snprintf(path, sizeof path, "%s/scenario.json", ctx->dir);
     if (sc_write_resolved(sc, path, err, sizeof err) != 0) goto out;
+    if (opts->pricing && keep_pricing(ctx, err, sizeof err) != 0) goto out;
     snprintf(path, sizeof path, "%s/backups.jsonl", ctx->dir);
     ctx->backups_f = fopen(path, "a");
     if (!ctx->backups_f) {
@@ -810,15 +899,7 @@ int run_main(const run_opts *opts)
         goto out;
     }
 
-    if (strcmp(sc->target.kind, "aws") == 0) {
-        /* Resolve the region first so the estimate uses its prices. */
-        ddb_config probe;
-        char e2[256];
-        memset(&probe, 0, sizeof probe);
-        if (ddb_config_resolve(&probe, opts->endpoint, e2, sizeof e2) == DDB_OK)
-            snprintf(ctx->tg.cfg.region, sizeof ctx->tg.cfg.region, "%s", probe.region);
-        if (aws_guard(ctx, err, sizeof err) != 0) goto out;
-    }
+    if (strcmp(sc->target.kind, "aws") == 0 && aws_guard(ctx, err, sizeof err) != 0) goto out;
     if (tgt_start(&ctx->tg, sc, sc->target.kind, sc->target.endpoint, ctx->dir, err, sizeof err) !=
         0)
         goto out;

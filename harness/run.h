@@ -21,12 +21,14 @@ typedef struct run_opts {
     const char *endpoint;    /* --endpoint, or NULL */
     const char *target_kind; /* --target, or NULL */
     const char *profile;     /* --profile for the check stage, or NULL */
+    const char *pricing;     /* --pricing FILE (kept as RUN_DIR/pricing.json), or NULL */
     uint64_t seed;
     int seed_set;
     double duration_s; /* > 0 overrides the scenario */
     double max_usd;
     int max_usd_set;
     int keep, allow_aws, quiet, verbose;
+    int dry_run; /* resolve and print the scenario (and the AWS estimate), send nothing */
 } run_opts;
 
 /* Runs the scenario; returns the process exit code (0 pass, 1 fail, 2 error,

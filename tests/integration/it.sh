@@ -97,19 +97,28 @@ check_complete_run_dir() {
     fi
 }
 
-# run_passing SCENARIO_FILE NAME WHAT: runs it, which must pass and leave a complete run
-# directory (RUN_DIR).
+# run_passing SCENARIO_FILE NAME WHAT [OPTION...]: runs it, which must pass and leave a
+# complete run directory (RUN_DIR).
 run_passing() {
-    "$BC" run "$1" --out "$WORK/runs" >"$WORK/out" 2>"$WORK/err"
+    local file=$1 name=$2 what=$3
+    shift 3
+    "$BC" run "$file" --out "$WORK/runs" "$@" >"$WORK/out" 2>"$WORK/err"
     local rc=$?
-    run_dir "$2"
-    expect_rc 0 $rc "$3"
+    run_dir "$name"
+    expect_rc 0 $rc "$what"
     check_complete_run_dir
 }
 
 case "$CASE" in
 quick)
-    run_passing "$SCN/it-quick.json" it-quick "run it-quick"
+    # With prices of its own (--pricing), which the run directory keeps and costs are in.
+    sed 's/"as_of": "[0-9-]*"/"as_of": "2031-01-02"/' "$SRC/reports/pricing.json" \
+        >"$WORK/prices.json"
+    run_passing "$SCN/it-quick.json" it-quick "run it-quick" --pricing "$WORK/prices.json"
+    cmp -s "$WORK/prices.json" "$RUN_DIR/pricing.json" || fail "--pricing: the file is not kept"
+    python3 -c 'import json, sys; p = json.load(open(sys.argv[1]))["costs"]["pricing"]
+assert (p["as_of"], p["source"]) == ("2031-01-02", "pricing.json"), p' \
+        "$RUN_DIR/results.json" || fail "--pricing: costs not at its prices"
     for id in b1 b2 p1; do
         [ -s "$RUN_DIR/snapshots/$id.jsonl" ] || fail "no snapshot for $id"
     done
@@ -118,6 +127,8 @@ quick)
     # Every later stage can be re-run alone and agrees.
     "$BC" check "$RUN_DIR" >/dev/null
     expect_rc 0 $? "check RUN_DIR"
+    grep -q '"as_of":[[:space:]]*"2031-01-02"' "$RUN_DIR/results.json" ||
+        fail "check RUN_DIR: not at the prices the run was given"
     "$BC" report "$RUN_DIR" --format json --output "$WORK/r.json"
     expect_rc 0 $? "report --format json"
     python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["verdict"]=="pass"' \
@@ -290,6 +301,36 @@ cli)
         fail "aws over budget: no estimate: $(cat "$WORK/err")"
     grep -q 'is above the budget \$0\.0001 (budget.max_usd or --max-usd)' "$WORK/err" ||
         fail "aws over budget: refusal does not say why: $(cat "$WORK/err")"
+    # --dry-run: the resolved scenario on stdout; nothing sent, no run directory.
+    "$BC" run "$SCN/it-quick.json" --dry-run --seed 9 --duration 2.5 --out "$WORK/dry" \
+        >"$WORK/out" 2>"$WORK/err"
+    expect_rc 0 $? "run --dry-run"
+    [ -e "$WORK/dry" ] && fail "--dry-run made a run directory"
+    python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))
+assert (d["seed"], d["duration_s"], d["name"]) == (9, 2.5, "it-quick"), d' "$WORK/out" ||
+        fail "--dry-run: not the resolved scenario: $(head -c 300 "$WORK/out")"
+    grep -q 'nothing was sent' "$WORK/err" || fail "--dry-run does not say so: $(cat "$WORK/err")"
+    # ... and for AWS (no --allow-aws needed) the estimate, at the prices of --pricing
+    # for a region the built-in prices do not cover, refused without.
+    sed 's/"us-east-1"/"eu-west-1"/' "$SRC/reports/pricing.json" >"$WORK/eu-prices.json"
+    aws_env() {
+        AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=not-a-secret AWS_REGION=eu-west-1 \
+            AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:9 "$@"
+    }
+    aws_env "$BC" run "$SCN/it-quick.json" --target aws --dry-run --out "$WORK/dry" \
+        >/dev/null 2>"$WORK/err"
+    expect_rc 2 $? "aws --dry-run in a region without built-in prices"
+    grep -q 'give --pricing FILE with eu-west-1.s prices' "$WORK/err" ||
+        fail "no hint at --pricing: $(cat "$WORK/err")"
+    aws_env "$BC" run "$SCN/it-quick.json" --target aws --dry-run --pricing "$WORK/eu-prices.json" \
+        --out "$WORK/dry" >/dev/null 2>"$WORK/err"
+    expect_rc 0 $? "aws --dry-run --pricing"
+    grep -q 'aws estimate (eu-west-1 prices as of ' "$WORK/err" ||
+        fail "aws --dry-run: no estimate: $(cat "$WORK/err")"
+    [ -e "$WORK/dry" ] && fail "aws --dry-run made a run directory"
+    "$BC" run "$SCN/it-quick.json" --dry-run --pricing "$WORK/no-such-prices.json" 2>"$WORK/err"
+    expect_rc 2 $? "--pricing with a missing file"
+    grep -q -- '--pricing: .*no-such-prices.json' "$WORK/err" || fail "--pricing: $(cat "$WORK/err")"
     "$BC" scenarios --dir "$SRC/scenarios" >"$WORK/list" || fail "scenarios"
     grep -q '^quick ' "$WORK/list" || fail "scenarios does not list quick"
     grep -q 'invalid' "$WORK/list" && fail "a ready scenario is invalid: $(grep invalid "$WORK/list")"

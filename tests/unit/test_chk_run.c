@@ -1052,6 +1052,79 @@ static void test_missing_history_is_an_error(void **state)
     assert_non_null(strstr(err, "history.jsonl"));
 }
 
+/* A pricing file with every price an estimate uses, writes at wru_price a million. */
+static void write_pricing(const char *path, const char *region, double wru_price)
+{
+    FILE *p = fopen(path, "w");
+    assert_non_null(p);
+    fprintf(p,
+            "{\"region\":\"%s\",\"as_of\":\"2026-11-26\",\"prices\":{"
+            "\"on_demand_write_request_unit_per_million\":{\"value\":%g},"
+            "\"on_demand_read_request_unit_per_million\":{\"value\":0.125},"
+            "\"on_demand_backup_warm_gb_month\":{\"value\":0.1},"
+            "\"restore_gb\":{\"value\":0.15},\"pitr_gb_month\":{\"value\":0.2},"
+            "\"storage_gb_month\":{\"value\":0.25}}}\n",
+            region, wru_price);
+    fclose(p);
+}
+
+/* costs.usd_breakdown.writes, less the consumed units at price (dollars a million):
+ * within the rounding to the millionth of a dollar when the price is the one used. */
+static double writes_usd_off(const cJSON *res, double price)
+{
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(res, "costs");
+    double wru = cJSON_GetObjectItemCaseSensitive(c, "wru")->valuedouble;
+    assert_true(wru > 0);
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(c, "usd_breakdown"),
+                                            "writes")
+               ->valuedouble -
+           wru * price / 1e6;
+}
+
+static const char *pricing_str(const cJSON *res, const char *field)
+{
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(res, "costs");
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(c, "pricing"), field)
+        ->valuestring;
+}
+
+/* Costs are at the built-in prices, else at those of the run directory's pricing.json (a
+ * run keeps the file given with --pricing there), else at those of the check's own
+ * --pricing; results say which. */
+static void test_pricing_file(void **state)
+{
+    (void)state;
+    fx f;
+    build_standard(&f, "pricing", NULL, BACKUP_MS + 20, -1);
+    cJSON *res;
+    check(&f, NULL, &res);
+    assert_string_equal(pricing_str(res, "source"), "built-in");
+    assert_string_equal(pricing_str(res, "region"), "us-east-1");
+    assert_float_equal(writes_usd_off(res, 0.625), 0, 1e-6);
+    cJSON_Delete(res);
+
+    char path[400];
+    snprintf(path, sizeof path, "%s/pricing.json", f.dir);
+    write_pricing(path, "eu-west-1", 6.25);
+    check(&f, NULL, &res);
+    assert_string_equal(pricing_str(res, "source"), "pricing.json");
+    assert_string_equal(pricing_str(res, "region"), "eu-west-1");
+    assert_float_equal(writes_usd_off(res, 6.25), 0, 1e-6);
+    cJSON_Delete(res);
+
+    char other[400];
+    snprintf(other, sizeof other, "%s/snapshots/other-prices.json", f.dir);
+    write_pricing(other, "eu-west-1", 1.25);
+    chk_options o = {.pricing = other, .quiet = 1};
+    chk_summary sum;
+    char err[512] = "";
+    assert_int_equal(chk_run_dir(f.dir, &o, &sum, err, sizeof err), CHK_PASS);
+    res = fx_results(&f);
+    assert_string_equal(pricing_str(res, "source"), "other-prices.json");
+    assert_float_equal(writes_usd_off(res, 1.25), 0, 1e-6);
+    cJSON_Delete(res);
+}
+
 /* The line `run` and `check` print: one of each is singular. */
 static void test_summary_text(void **state)
 {
@@ -1101,6 +1174,7 @@ int main(void)
         cmocka_unit_test(test_schema),
         cmocka_unit_test(test_missing_history_is_an_error),
         cmocka_unit_test(test_summary_text),
+        cmocka_unit_test(test_pricing_file),
     };
     return cmocka_run_group_tests(tests, NULL, fx_cleanup);
 }
