@@ -1088,6 +1088,23 @@ static const char *pricing_str(const cJSON *res, const char *field)
         ->valuestring;
 }
 
+/* Checks f (with --pricing pricing, or none) and expects its costs from source, in
+ * region, writes at price dollars a million. */
+static void expect_costs(fx *f, const char *pricing, const char *source, const char *region,
+                         double price)
+{
+    chk_options o = {.pricing = pricing, .quiet = 1};
+    chk_summary sum;
+    char err[512] = "";
+    assert_int_equal(chk_run_dir(f->dir, &o, &sum, err, sizeof err), CHK_PASS);
+    cJSON *res = fx_results(f);
+    assert_non_null(res);
+    assert_string_equal(pricing_str(res, "source"), source);
+    assert_string_equal(pricing_str(res, "region"), region);
+    assert_float_equal(writes_usd_off(res, price), 0, 1e-6);
+    cJSON_Delete(res);
+}
+
 /* Costs are at the built-in prices, else at those of the run directory's pricing.json (a
  * run keeps the file given with --pricing there), else at those of the check's own
  * --pricing; results say which. */
@@ -1096,33 +1113,14 @@ static void test_pricing_file(void **state)
     (void)state;
     fx f;
     build_standard(&f, "pricing", NULL, BACKUP_MS + 20, -1);
-    cJSON *res;
-    check(&f, NULL, &res);
-    assert_string_equal(pricing_str(res, "source"), "built-in");
-    assert_string_equal(pricing_str(res, "region"), "us-east-1");
-    assert_float_equal(writes_usd_off(res, 0.625), 0, 1e-6);
-    cJSON_Delete(res);
-
+    expect_costs(&f, NULL, "built-in", "us-east-1", 0.625);
     char path[400];
     snprintf(path, sizeof path, "%s/pricing.json", f.dir);
     write_pricing(path, "eu-west-1", 6.25);
-    check(&f, NULL, &res);
-    assert_string_equal(pricing_str(res, "source"), "pricing.json");
-    assert_string_equal(pricing_str(res, "region"), "eu-west-1");
-    assert_float_equal(writes_usd_off(res, 6.25), 0, 1e-6);
-    cJSON_Delete(res);
-
-    char other[400];
-    snprintf(other, sizeof other, "%s/snapshots/other-prices.json", f.dir);
-    write_pricing(other, "eu-west-1", 1.25);
-    chk_options o = {.pricing = other, .quiet = 1};
-    chk_summary sum;
-    char err[512] = "";
-    assert_int_equal(chk_run_dir(f.dir, &o, &sum, err, sizeof err), CHK_PASS);
-    res = fx_results(&f);
-    assert_string_equal(pricing_str(res, "source"), "other-prices.json");
-    assert_float_equal(writes_usd_off(res, 1.25), 0, 1e-6);
-    cJSON_Delete(res);
+    expect_costs(&f, NULL, "pricing.json", "eu-west-1", 6.25);
+    snprintf(path, sizeof path, "%s/snapshots/other-prices.json", f.dir);
+    write_pricing(path, "eu-west-1", 1.25);
+    expect_costs(&f, path, "other-prices.json", "eu-west-1", 1.25);
 }
 
 /* The line `run` and `check` print: one of each is singular. */
