@@ -123,6 +123,8 @@ struct ddb_client {
     char resp_crc[32];
     char resp_errtype[128];
     ddb_driver drv; /* drv.perform NULL: curl_easy_perform and bc_sleep_ns */
+    ddb_trace_fn trace;
+    void *trace_ctx;
 };
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
@@ -315,6 +317,13 @@ ddb_client *ddb_client_new(const ddb_config *cfg)
         curl_easy_setopt(h, CURLOPT_CONNECT_TO, c->connect_to);
     }
     return c;
+}
+
+void ddb_client_set_trace(ddb_client *c, ddb_trace_fn fn, void *ctx)
+{
+    if (!c) return;
+    c->trace = fn;
+    c->trace_ctx = fn ? ctx : NULL;
 }
 
 void ddb_client_set_driver(ddb_client *c, const ddb_driver *d)
@@ -748,6 +757,7 @@ static ddb_err call_with_body(ddb_client *c, const char *operation, ddb_result *
     out->invoke_ns = out->attempt[0].send_ns;
     out->complete_ns = out->attempt[out->attempts - 1].recv_ns;
     sum_capacity(operation, out->body, &out->wcu, &out->rcu);
+    if (c->trace) c->trace(c->trace_ctx, operation, out);
     return out->err;
 }
 

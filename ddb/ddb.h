@@ -159,6 +159,11 @@ typedef struct ddb_driver {
 } ddb_driver;
 void ddb_client_set_driver(ddb_client *c, const ddb_driver *d);
 
+/* Called when a call of c has ended (every attempt made), with its operation and result:
+ * a way to trace requests (`run --verbose`). NULL removes it. */
+typedef void (*ddb_trace_fn)(void *ctx, const char *operation, const ddb_result *r);
+void ddb_client_set_trace(ddb_client *c, ddb_trace_fn fn, void *ctx);
+
 /* One DynamoDB operation ("PutItem", "CreateBackup", ...) with `request` as its JSON
  * body (borrowed). Adds ReturnConsumedCapacity=TOTAL to data-plane operations that
  * accept it, signs, sends, retries per the standard mode, verifies x-amz-crc32, and

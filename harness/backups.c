@@ -135,7 +135,7 @@ static void *backup_thread(void *arg)
     run_ctx *ctx = a[0];
     run_backup *b = a[1];
     free(arg);
-    ddb_client *c = ddb_client_new(&ctx->tg.cfg);
+    ddb_client *c = run_client_new(&ctx->tg.cfg, NULL);
     if (!c) {
         run_fatal(ctx, "backup %s: cannot create a client", b->plan->id);
         atomic_fetch_add(&ctx->backups_settled, 1);

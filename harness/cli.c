@@ -117,7 +117,10 @@ static const cli_opt run_opts_tab[] = {
      "scenario (and for --target aws the cost estimate), and\n"
      "stop: nothing is sent, no run directory is made"},
     {"quiet", NULL, "print only the verdict line and errors"},
-    {"verbose", NULL, "print debug lines (requests, retries, polls)"},
+    {"verbose", NULL,
+     "print debug lines: each of the run's own requests\n"
+     "(tables, backups, restores, their polls), and each\n"
+     "worker request that was retried or did not succeed"},
     {NULL, NULL, NULL}};
 
 static const cli_opt check_opts_tab[] = {

@@ -129,7 +129,7 @@ static cJSON *partition_params(run_ctx *ctx)
 static void delete_source(run_ctx *ctx, const sc_fault *f)
 {
     cJSON *end = cJSON_CreateObject();
-    ddb_client *c = ddb_client_new(&ctx->tg.cfg);
+    ddb_client *c = run_client_new(&ctx->tg.cfg, NULL);
     if (c) {
         cJSON *req = cJSON_CreateObject();
         cJSON_AddStringToObject(req, "TableName", ctx->table);

@@ -217,7 +217,7 @@ static void *restore_thread(void *arg)
     cJSON_AddStringToObject(l, "table", table);
     char msg[400] = "";
     const char *status = "FAILED";
-    ddb_client *c = ddb_client_new(&ctx->tg.cfg);
+    ddb_client *c = run_client_new(&ctx->tg.cfg, NULL);
     cJSON *req = cJSON_CreateObject();
     cJSON_AddStringToObject(req, "TargetTableName", table);
     const char *op;
@@ -432,7 +432,7 @@ int rs_scan_source(run_ctx *ctx)
     long items = 0;
     double rcu = 0, secs = 0;
     char msg[400];
-    ddb_client *c = ddb_client_new(&ctx->tg.cfg);
+    ddb_client *c = run_client_new(&ctx->tg.cfg, NULL);
     if (c) {
         cJSON *desc = describe_table(c, ctx->table);
         if (desc) cJSON_AddItemToObject(l, "description", desc);

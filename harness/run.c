@@ -394,6 +394,51 @@ static void write_end(run_ctx *ctx, const char *reason)
     run_emit_history_line(ctx, e, 1);
 }
 
+/* ---- clients ---- */
+
+static void trace_call(void *arg, const char *op, const ddb_result *r)
+{
+    const run_worker *rw = arg;
+    if (rw && r->attempts <= 1 && r->outcome == DDB_OUTCOME_OK) return;
+    char line[1024];
+    size_t n = 0;
+    if (rw) n += (size_t)snprintf(line, sizeof line, "worker %d ", rw->w.worker);
+    /* "PutItem: HTTP 200 in 0.4 ms", or "PutItem: throttled (HTTP 400) in 31.2 ms,
+     * fail: attempt 1: ..." */
+    if (r->err == DDB_OK)
+        n += (size_t)snprintf(line + n, sizeof line - n, "%s: HTTP %d", op, r->http_status);
+    else
+        n += (size_t)snprintf(line + n, sizeof line - n, "%s: %s", op,
+                              r->err_type[0] ? r->err_type : ddb_strerror(r->err));
+    if (r->err != DDB_OK && r->http_status && n < sizeof line)
+        n += (size_t)snprintf(line + n, sizeof line - n, " (HTTP %d)", r->http_status);
+    if (n < sizeof line)
+        n += (size_t)snprintf(line + n, sizeof line - n, " in %.3f ms",
+                              (double)(r->complete_ns - r->invoke_ns) / 1e6);
+    if (r->outcome != DDB_OUTCOME_OK && n < sizeof line)
+        n += (size_t)snprintf(line + n, sizeof line - n, ", %s", ddb_outcome_name(r->outcome));
+    for (int i = 0; r->attempts > 1 && i < r->attempts && n < sizeof line; i++) {
+        const ddb_attempt *a = &r->attempt[i];
+        n += (size_t)snprintf(line + n, sizeof line - n, "%s attempt %d: %s", i ? ";" : ":", i + 1,
+                              a->err == DDB_OK ? "ok" : ddb_strerror(a->err));
+        if (a->http_status && n < sizeof line)
+            n += (size_t)snprintf(line + n, sizeof line - n, " (HTTP %d)", a->http_status);
+        if (a->backoff_ns && n < sizeof line)
+            n += (size_t)snprintf(line + n, sizeof line - n, ", %.1f ms backoff",
+                                  (double)a->backoff_ns / 1e6);
+    }
+    if (r->err != DDB_OK && r->err_message[0] && n < sizeof line)
+        snprintf(line + n, sizeof line - n, " - %s", r->err_message);
+    bc_debug("%s", line);
+}
+
+ddb_client *run_client_new(const ddb_config *cfg, run_worker *rw)
+{
+    ddb_client *c = ddb_client_new(cfg);
+    if (c && bc_log_get_level() >= BC_LOG_DEBUG) ddb_client_set_trace(c, trace_call, rw);
+    return c;
+}
+
 /* ---- workers ---- */
 
 /* Sleeps a worker: its thread, or only its lane when it shares the thread (lanes.c). */
@@ -517,7 +562,7 @@ static int start_workers(run_ctx *ctx, char *err, size_t errlen)
             wl_worker_init(&rw->w, s, g, t, ctx->seed);
             ddb_config wc;
             tgt_worker_config(&ctx->tg, rw->partitioned, &wc);
-            rw->w.db = ddb_client_new(&wc);
+            rw->w.db = run_client_new(&wc, rw);
             memset(&wc.creds, 0, sizeof wc.creds);
             rw->w.table = ctx->table;
             rw->w.hash_key = sc->table.hash_key;
@@ -925,7 +970,7 @@ int run_main(const run_opts *opts)
     sigaction(SIGTERM, &sa, NULL);
     if (pg_start(ctx, &prog_th) == 0) prog_up = 1;
 
-    admin = ddb_client_new(&ctx->tg.cfg);
+    admin = run_client_new(&ctx->tg.cfg, NULL);
     if (!admin) {
         snprintf(err, sizeof err, "cannot create a client");
         goto out;

@@ -104,6 +104,10 @@ typedef struct run_ctx {
 void run_add_ns(cJSON *obj, const char *name, int64_t ns);
 /* Sets the fatal message (first one wins) and stops the run. */
 void run_fatal(run_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A client for cfg. At debug level (`run --verbose`) it logs each call it makes: every
+ * one for the run's own calls (rw NULL: tables, backups, restores and their polls), and
+ * for a worker's (rw) only those that were retried or did not succeed. */
+ddb_client *run_client_new(const ddb_config *cfg, run_worker *rw);
 /* Appends one line to backups.jsonl (flushed; fsync'd when sync). Takes ownership. */
 void run_emit_backups_line(run_ctx *ctx, cJSON *line, int sync);
 /* Appends a line to the history and fsyncs it (backup and fault events). Takes ownership. */

@@ -247,6 +247,29 @@ torn)
     rc=$?
     [ $rc -ne 1 ] || fail "aws-documented profile failed a torn transaction"
     ;;
+verbose)
+    # --verbose: a line for each of the run's own requests (tables, backups and their
+    # polls, restores), and for each worker request that was retried or failed, with
+    # its attempts; none for the workers' plain successes. No credential in any line.
+    sed -e 's/"name": "chaos-throttle"/"name": "it-verbose"/' -e 's/"duration_s": 3/"duration_s": 2/' \
+        -e 's/"at_s": 2$/"at_s": 1.5/' "$SRC/scenarios/chaos-throttle.json" >"$WORK/verbose.json"
+    AWS_ACCESS_KEY_ID=AKIDVERBOSETEST AWS_SECRET_ACCESS_KEY=verbose-secret-value \
+        "$BC" run "$WORK/verbose.json" --verbose --out "$WORK/runs" >"$WORK/out" 2>"$WORK/err"
+    rc=$?
+    run_dir it-verbose
+    expect_rc 0 $rc "run --verbose"
+    for op in CreateTable CreateBackup DescribeBackup RestoreTableFromBackup DeleteTable; do
+        grep -q "debug: $op: HTTP 200 in [0-9.]* ms\$" "$WORK/err" ||
+            fail "--verbose: no line for $op: $(grep -c debug "$WORK/err") debug lines"
+    done
+    grep -Eq 'debug: worker [0-9]+ (PutItem|UpdateItem|DeleteItem): .*: attempt 1: throttled \(HTTP 400\), [0-9.]+ ms backoff; attempt 2: ' \
+        "$WORK/err" || fail "--verbose: no retried worker request: $(grep worker "$WORK/err" | head -3)"
+    grep -Eq 'debug: worker [0-9]+ [A-Za-z]+: HTTP 200 in [0-9.]+ ms$' "$WORK/err" &&
+        fail "--verbose: a worker's plain success was logged"
+    grep -q 'verbose-secret-value\|AKIDVERBOSETEST' "$WORK/err" "$RUN_DIR/log.txt" &&
+        fail "--verbose: a credential was printed"
+    grep -q ' debug CreateBackup: HTTP 200 in' "$RUN_DIR/log.txt" || fail "--verbose: not in log.txt"
+    ;;
 bad-field)
     "$BC" run "$SCN/it-bad-field.json" --out "$WORK/runs" >"$WORK/out" 2>"$WORK/err"
     rc=$?

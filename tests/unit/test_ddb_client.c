@@ -432,6 +432,51 @@ static void test_500_then_200(void **state)
     server_stop(fs);
 }
 
+typedef struct trace_seen {
+    int calls, attempts;
+    char op[32];
+    ddb_outcome outcome;
+} trace_seen;
+
+static void on_trace(void *ctx, const char *op, const ddb_result *r)
+{
+    trace_seen *t = ctx;
+    t->calls++;
+    t->attempts = r->attempts;
+    t->outcome = r->outcome;
+    snprintf(t->op, sizeof t->op, "%s", op);
+}
+
+/* The trace hook sees each call once, when it has ended, with every attempt; none once
+ * it is removed. */
+static void test_trace_hook(void **state)
+{
+    (void)state;
+    scripted s[] = {
+        {500, ISE, CRC_GOOD, 0}, {200, OK_PUT, CRC_GOOD, 0}, {200, OK_PUT, CRC_GOOD, 0}};
+    fake_server *fs = server_start(s, 3);
+    ddb_config cfg = test_config(fs->port, 3);
+    ddb_client *c = ddb_client_new(&cfg);
+    assert_non_null(c);
+    trace_seen t = {0};
+    ddb_client_set_trace(c, on_trace, &t);
+    cJSON *req = put_request();
+    ddb_result r;
+    ddb_call(c, "PutItem", req, &r);
+    ddb_result_free(&r);
+    assert_int_equal(t.calls, 1);
+    assert_int_equal(t.attempts, 2);
+    assert_int_equal(t.outcome, DDB_OUTCOME_OK);
+    assert_string_equal(t.op, "PutItem");
+    ddb_client_set_trace(c, NULL, &t);
+    ddb_call(c, "PutItem", req, &r);
+    ddb_result_free(&r);
+    assert_int_equal(t.calls, 1);
+    cJSON_Delete(req);
+    ddb_client_free(c);
+    server_stop(fs);
+}
+
 static void test_conditional_fail_not_retried(void **state)
 {
     (void)state;
@@ -1066,6 +1111,7 @@ int main(void)
         cmocka_unit_test(test_ok_with_crc),
         cmocka_unit_test(test_bad_crc_retried_then_info),
         cmocka_unit_test(test_500_then_200),
+        cmocka_unit_test(test_trace_hook),
         cmocka_unit_test(test_conditional_fail_not_retried),
         cmocka_unit_test(test_500_then_conditional_is_info),
         cmocka_unit_test(test_timeout_is_info),
