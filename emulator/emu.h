@@ -43,6 +43,7 @@ typedef struct emu_config {
     int nfaults;
     char faults[EMU_MAX_FAULTS][256]; /* fault specs, see emu_fault_parse */
     int quiet;
+    int log_requests; /* one stderr line a request: client, operation, status, time */
 } emu_config;
 
 void emu_config_defaults(emu_config *cfg);

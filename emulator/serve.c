@@ -22,6 +22,8 @@ static const char emu_serve_usage[] =
     "  --credentials KEY:SECRET credentials accepted (default backcheck:backcheck-secret)\n"
     "  --no-auth                accept unsigned requests (load tools)\n"
     "  --seed N                 seed of the fault randomness (default 1)\n"
+    "  --verbose                a line for every request: client, operation, status,\n"
+    "                           error type, time taken\n"
     "  --quiet                  print nothing but errors\n"
     "  --help                   this text\n";
 
@@ -47,6 +49,8 @@ int emu_serve_main(int argc, char **argv)
             cfg.no_auth = 1;
         } else if (strcmp(a, "--quiet") == 0) {
             cfg.quiet = 1;
+        } else if (strcmp(a, "--verbose") == 0) {
+            cfg.log_requests = 1;
         } else if (strcmp(a, "--host") == 0 || strcmp(a, "--port") == 0 ||
                    strcmp(a, "--backup-model") == 0 || strcmp(a, "--fault") == 0 ||
                    strcmp(a, "--credentials") == 0 || strcmp(a, "--seed") == 0) {

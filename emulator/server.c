@@ -179,6 +179,7 @@ typedef struct emu_conn {
     char *buf;
     size_t len, cap;
     int too_large;
+    int64_t start_ns; /* the request read, its processing begun (serve --verbose) */
 } emu_conn;
 
 /* Returns 0 when the request is authentic; else fills r with the error AWS gives. */
@@ -273,9 +274,40 @@ static void emu_request_id(emu_server *s, char out[53])
     out[52] = 0;
 }
 
-static enum MHD_Result emu_send(struct MHD_Connection *conn, emu_server *s, int status, char *body,
-                                size_t len)
+/* serve --verbose: "127.0.0.1:41234 PutItem 400 ConditionalCheckFailedException 0.084 ms". */
+static void emu_log_request(struct MHD_Connection *conn, const emu_conn *c, int status,
+                            const char *body, size_t len)
 {
+    char peer[INET6_ADDRSTRLEN + 8] = "?";
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)ci->client_addr;
+        char ip[INET_ADDRSTRLEN];
+        if (inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip))
+            snprintf(peer, sizeof peer, "%s:%u", ip, (unsigned)ntohs(in->sin_port));
+    }
+    const char *target = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Amz-Target");
+    const char *dot = target ? strrchr(target, '.') : NULL;
+    const char *op = dot ? dot + 1 : target ? target : "-";
+    /* An error's type, from its body's "__type":"namespace#Name". */
+    char type[128] = "";
+    const char *t = status != 200 && body ? strstr(body, "\"__type\":\"") : NULL;
+    if (t) {
+        t += 10;
+        const char *hash = memchr(t, '#', len - (size_t)(t - body));
+        const char *end = memchr(t, '"', len - (size_t)(t - body));
+        if (hash && end && hash < end) t = hash + 1;
+        if (end) snprintf(type, sizeof type, " %.*s", (int)(end - t), t);
+    }
+    double ms = c ? (double)(bc_now_ns() - c->start_ns) / 1e6 : 0;
+    fprintf(stderr, "%s %s %d%s %.3f ms\n", peer, op, status, type, ms);
+}
+
+static enum MHD_Result emu_send(struct MHD_Connection *conn, emu_server *s, const emu_conn *c,
+                                int status, char *body, size_t len)
+{
+    if (s->cfg.log_requests) emu_log_request(conn, c, status, body, len);
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(body);
@@ -314,11 +346,12 @@ static char *emu_error_body(emu_req *r)
     return body;
 }
 
-static enum MHD_Result emu_send_error(struct MHD_Connection *conn, emu_server *s, emu_req *r)
+static enum MHD_Result emu_send_error(struct MHD_Connection *conn, emu_server *s, const emu_conn *c,
+                                      emu_req *r)
 {
     char *body = emu_error_body(r);
     if (!body) return MHD_NO;
-    return emu_send(conn, s, r->status ? r->status : 400, body, strlen(body));
+    return emu_send(conn, s, c, r->status ? r->status : 400, body, strlen(body));
 }
 
 static const emu_op *emu_find_op(const char *target, int *vendor)
@@ -375,31 +408,32 @@ static enum MHD_Result emu_answer(void *cls, struct MHD_Connection *conn, const 
     memset(&r, 0, sizeof r);
     r.srv = s;
     r.now_ns = bc_now_ns();
+    c->start_ns = r.now_ns;
     if (strcmp(method, "GET") == 0) {
         /* DynamoDB answers health probes on GET / like this. */
         char *b = strdup("healthy: dynamodb." EMU_REGION ".amazonaws.com ");
         if (!b) return MHD_NO;
-        return emu_send(conn, s, 200, b, strlen(b));
+        return emu_send(conn, s, c, 200, b, strlen(b));
     }
     if (strcmp(method, "POST") != 0) {
         emu_fail(&r, "UnknownOperationException", "Only POST is supported");
-        return emu_send_error(conn, s, &r);
+        return emu_send_error(conn, s, c, &r);
     }
     if (c->too_large) {
         emu_fail(&r, "ValidationException", "Request body exceeds the maximum of %d bytes",
                  EMU_MAX_BODY_BYTES);
         r.status = 413;
-        return emu_send_error(conn, s, &r);
+        return emu_send_error(conn, s, c, &r);
     }
     if (!s->cfg.no_auth && emu_verify(s, conn, method, url, c, &r) != 0)
-        return emu_send_error(conn, s, &r);
+        return emu_send_error(conn, s, c, &r);
 
     const char *target = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Amz-Target");
     int status = 0;
     char *body = NULL;
     emu_process(s, target, c->buf, c->len, r.now_ns, &status, &body);
     if (!body) return MHD_NO;
-    return emu_send(conn, s, status, body, strlen(body));
+    return emu_send(conn, s, c, status, body, strlen(body));
 }
 
 int emu_process(emu_server *s, const char *target, const char *body, size_t len, int64_t now_ns,

@@ -247,6 +247,28 @@ torn)
     rc=$?
     [ $rc -ne 1 ] || fail "aws-documented profile failed a torn transaction"
     ;;
+serve-verbose)
+    # serve --verbose: a line a request with the client, operation, status, error type
+    # and time; none without it.
+    command -v curl >/dev/null 2>&1 || { echo "SKIP: curl is not installed"; exit 77; }
+    start_serve --verbose
+    ddb ListTables '{}' >/dev/null || fail "ListTables"
+    ddb DescribeTable '{"TableName":"missing"}' >/dev/null 2>&1
+    curl -sS --noproxy "*" -H "X-Amz-Target: DynamoDB_20120810.ListTables" \
+        -H 'Content-Type: application/x-amz-json-1.0' -d '{}' "$URL/" >/dev/null
+    for _ in $(seq 50); do [ "$(grep -c ' ms$' "$WORK/serve.log")" -ge 3 ] && break; sleep 0.1; done
+    grep -Eq '^127\.0\.0\.1:[0-9]+ ListTables 200 [0-9.]+ ms$' "$WORK/serve.log" ||
+        fail "no line for ListTables: $(cat "$WORK/serve.log")"
+    grep -Eq '^127\.0\.0\.1:[0-9]+ DescribeTable 400 ResourceNotFoundException [0-9.]+ ms$' \
+        "$WORK/serve.log" || fail "no line for the failed DescribeTable: $(cat "$WORK/serve.log")"
+    grep -Eq '^127\.0\.0\.1:[0-9]+ ListTables 400 MissingAuthenticationTokenException [0-9.]+ ms$' \
+        "$WORK/serve.log" || fail "no line for the unsigned request: $(cat "$WORK/serve.log")"
+    grep -q 'backcheck-secret' "$WORK/serve.log" && fail "a secret in the request log"
+    kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null
+    start_serve
+    ddb ListTables '{}' >/dev/null || fail "ListTables"
+    grep -q ' ms$' "$WORK/serve.log" && fail "a request line without --verbose"
+    ;;
 verbose)
     # --verbose: a line for each of the run's own requests (tables, backups and their
     # polls, restores), and for each worker request that was retried or failed, with
