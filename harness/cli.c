@@ -306,6 +306,35 @@ static int by_name(const void *x, const void *y)
     return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
+/* The width `scenarios` wraps its descriptions to on a terminal. */
+#define SCENARIOS_WIDTH 80
+
+/* Prints text's words filling lines up to `width` columns, the cursor already at column
+ * `indent`, each later line indented by `indent`; a word longer than a line has a line of
+ * its own. */
+static void print_words(const char *text, int indent, int width)
+{
+    int col = indent;
+    for (const char *p = text; *p;) {
+        while (*p == ' ')
+            p++;
+        size_t n = strcspn(p, " ");
+        if (!n) break;
+        if (col > indent && col + 1 + (int)n > width) {
+            printf("\n%*s", indent, "");
+            col = indent;
+        }
+        if (col > indent) {
+            putchar(' ');
+            col++;
+        }
+        printf("%.*s", (int)n, p);
+        col += (int)n;
+        p += n;
+    }
+    putchar('\n');
+}
+
 static int cmd_scenarios(const cli_args *a)
 {
     if (get(a, "fields")) {
@@ -340,7 +369,7 @@ static int cmd_scenarios(const cli_args *a)
     closedir(d);
     qsort(names, (size_t)n, sizeof names[0], by_name);
     sc_hooks hooks = {NULL, NULL, NULL};
-    int bad = 0;
+    int bad = 0, tty = isatty(STDOUT_FILENO);
     for (int i = 0; i < n; i++) {
         char path[2048], err[512];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
@@ -349,8 +378,19 @@ static int cmd_scenarios(const cli_args *a)
             printf("%-20s (invalid: %s)\n", names[i], err);
             bad = 1;
         } else {
-            printf("%-20s %s%s%s%s\n", sc->name, sc->description, sc->expect[0] ? " [expect: " : "",
-                   sc->expect, sc->expect[0] ? "]" : "");
+            char text[2200];
+            snprintf(text, sizeof text, "%s%s%s%s", sc->description,
+                     sc->expect[0] ? " [expect: " : "", sc->expect, sc->expect[0] ? "]" : "");
+            if (tty) {
+                /* On a terminal, the description wrapped under its own column. */
+                if (strlen(sc->name) > 20)
+                    printf("%s\n%21s", sc->name, "");
+                else
+                    printf("%-20s ", sc->name);
+                print_words(text, 21, SCENARIOS_WIDTH);
+            } else {
+                printf("%-20s %s\n", sc->name, text); /* one line a scenario, for grep */
+            }
             sc_free(sc);
         }
         free(names[i]);

@@ -575,6 +575,20 @@ PY
     grep -Eq '^backcheck: info: \[workload\] +[0-9.]+s +[0-9]+ ops/s .*backups [01]/1' "$WORK/ci.txt" ||
         fail "CI=1: no plain progress line: $(cat "$WORK/ci.txt")"
     grep -q '^it-compat: pass' "$WORK/ci.txt" || fail "CI=1: no verdict line"
+    # `scenarios` on a terminal wraps each description to 80 columns under its own
+    # column; piped, one line a scenario. The same words either way.
+    script -q -e -c "$BC scenarios --dir $SRC/scenarios" /dev/null >"$WORK/sc.tty" 2>&1 </dev/null
+    expect_rc 0 $? "scenarios on a terminal"
+    "$BC" scenarios --dir "$SRC/scenarios" >"$WORK/sc.pipe" || fail "scenarios piped"
+    python3 - "$WORK/sc.tty" "$WORK/sc.pipe" <<'PY' || fail "scenarios on a terminal: $(cat "$WORK/sc.tty")"
+import sys
+tty = open(sys.argv[1]).read().replace("\r\n", "\n").splitlines()
+pipe = open(sys.argv[2]).read().splitlines()
+assert all(len(l) <= 80 for l in tty), [l for l in tty if len(l) > 80]
+assert any(len(l) > 80 for l in pipe), "piped lines were wrapped"
+assert tty[0].startswith("all-workloads ") and tty[1].startswith(" " * 21), tty[:2]
+assert " ".join(" ".join(tty).split()) == " ".join(" ".join(pipe).split())
+PY
     ;;
 moto-unusable)
     # A moto_server that is on PATH but does not run (a version manager's shim for a
