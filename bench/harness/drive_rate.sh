@@ -172,8 +172,9 @@ for i, r in enumerate(rounds, 1):
     print(f"round {i}: wrk {r['wrk']:6.0f} req/s (non-2xx {r['non2xx']}){floor}"
           f"   backcheck {r['rate']:6.0f} ops/s   ratio {r['rate'] / r['wrk']:.2f}"
           f"   {r['cpu_us']:.1f} us CPU/op   others {r['other']:.2f} CPU")
+    of_floor = f"   {r['rate_l'] / r['multi']:.2f} of the multi floor" if r['multi'] > 0 else ""
     print(f"         backcheck 1 thread x {conns} in flight {r['rate_l']:6.0f} ops/s"
-          f"   ratio {r['rate_l'] / r['wrk']:.2f}   {r['cpu_l']:.1f} us CPU/op")
+          f"   ratio {r['rate_l'] / r['wrk']:.2f}   {r['cpu_l']:.1f} us CPU/op{of_floor}")
     if compare:
         print(f"         COMPARE build {r['rate_b']:6.0f} ops/s   ratio {r['rate_b'] / r['wrk']:.2f}"
               f"   {r['cpu_b']:.1f} us CPU/op   this build / COMPARE {r['rate'] / r['rate_b']:.2f}")
@@ -190,6 +191,11 @@ print(f"ratio harness/wrk      {statistics.median(ratios):10.2f}   (median; rang
 lr = [x['rate_l'] / x['wrk'] for x in rounds]
 print(f"backcheck, 1 thread    {med('rate_l'):10.0f} ops/s   ({conns} in flight, median; ratio {statistics.median(lr):.2f},"
       f" range {min(lr):.2f}-{max(lr):.2f}; {med('cpu_l'):.1f} us CPU/op)")
+lf = [x['rate_l'] / x['multi'] for x in rounds if x['multi'] > 0]
+if lf:
+    # The harness against libcurl alone in the same shape (one thread, CONNS transfers):
+    # what signing, parsing and journaling cost on top of libcurl's own per-request work.
+    print(f"1 thread / multi floor {statistics.median(lf):10.2f}   (median of the rounds; range {min(lf):.2f}-{max(lf):.2f})")
 print(f"harness CPU per op     {med('cpu_us'):10.1f} us   (user+system of the whole process to the end of the workload, median)")
 cpus = f"wrk {med('wrk_us'):.1f}"
 if med('curl') > 0:
