@@ -264,10 +264,7 @@ ddb_client *ddb_client_new(const ddb_config *cfg)
 
     fixed_headers(c);
     if (c->hdr.oom) {
-        curl_easy_cleanup(c->curl);
-        curl_url_cleanup(c->url);
-        ddb_buf_free(&c->hdr);
-        free(c);
+        ddb_client_free(c); /* what was made so far, the credentials wiped */
         return NULL;
     }
 
@@ -308,10 +305,7 @@ ddb_client *ddb_client_new(const ddb_config *cfg)
         snprintf(spec, sizeof(spec), "::%s", c->cfg.connect_to);
         c->connect_to = curl_slist_append(NULL, spec);
         if (!c->connect_to) {
-            curl_easy_cleanup(c->curl);
-            curl_url_cleanup(c->url);
-            ddb_buf_free(&c->hdr);
-            free(c);
+            ddb_client_free(c);
             return NULL;
         }
         curl_easy_setopt(h, CURLOPT_CONNECT_TO, c->connect_to);
