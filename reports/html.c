@@ -229,15 +229,15 @@ static void timeline_svg(FILE *out, const backup_ctx *c, const view *v, const ch
             const rep_twrite *w = &c->tl->w[i];
             if (!in_view(v, w->invoke_ns) && !in_view(v, w->complete_ns)) continue;
             double xa = xpos(v, w->invoke_ns), xb = xpos(v, w->complete_ns);
-            int fi = finding_of(c->b, w->wid);
+            int fi = finding_of(c->b, rep_twid(c->tl, w));
             fprintf(out, "<a href=\"#find-%s-%d\"><g class=\"violation-mark\">", c->id, fi);
             fprintf(out,
                     "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"4\" fill=\"#d62728\"/>"
                     "<path d=\"M%.1f %dl-5 -8h10z\" fill=\"#d62728\"/><title>violation: write ",
                     xa, TL_TOP + 2, xb - xa < 2 ? 2 : xb - xa, (xa + xb) / 2, TL_TOP + 12);
-            esc(out, w->wid);
+            esc(out, rep_twid(c->tl, w));
             fputs(" key ", out);
-            esc(out, c->tl->keys[w->key]);
+            esc(out, rep_tkey(c->tl, w->key));
             fputs("</title></g></a>", out);
             marks++;
         }

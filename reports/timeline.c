@@ -11,8 +11,9 @@
 
 typedef struct load_ctx {
     rep_timeline *t;
-    size_t wcap, ocap, kcap;
+    size_t wcap, ocap, kcap, tcap;
     int fcap;
+    int too_big; /* the keys and write ids outgrew 32-bit offsets */
 } load_ctx;
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -25,6 +26,22 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
     if (!q) return -1;
     *p = q;
     *cap = n;
+    return 0;
+}
+
+/* Appends s[0..len) and its NUL to the timeline's text; *off is where it starts. */
+static int add_text(load_ctx *c, const char *s, size_t len, uint32_t *off)
+{
+    rep_timeline *t = c->t;
+    if (len >= UINT32_MAX - t->text_len) {
+        c->too_big = 1;
+        return -1;
+    }
+    if (grow((void **)&t->text, &c->tcap, t->text_len + len + 1, 1)) return -1;
+    memcpy(t->text + t->text_len, s, len);
+    t->text[t->text_len + len] = '\0';
+    *off = (uint32_t)t->text_len;
+    t->text_len += len + 1;
     return 0;
 }
 
@@ -96,7 +113,8 @@ static int on_line(const cJSON *line, long lineno, void *arg)
             memset(w, 0, sizeof *w);
             w->invoke_ns = inv;
             w->complete_ns = comp;
-            snprintf(w->wid, sizeof w->wid, "%s", rep_str(wr, "wid", ""));
+            const char *wid = rep_str(wr, "wid", "");
+            if (add_text(c, wid, strlen(wid), &w->wid)) return -1;
             const char *st = rep_str(wr, "st", NULL);
             w->outcome = (uint8_t)(st ? outcome_code(st) : oc);
             w->is_delete = !strcmp(rep_str(wr, "op", ""), "delete");
@@ -110,7 +128,7 @@ static int on_line(const cJSON *line, long lineno, void *arg)
                 if (!slots) return -1;
                 for (size_t i = 0; i < t->nslots; i++) {
                     if (!t->slots[i]) continue;
-                    const char *name = t->keys[t->slots[i] - 1];
+                    const char *name = rep_tkey(t, t->slots[i] - 1);
                     size_t j = bc_hash_bytes(name, (unsigned long)strlen(name)) & (ns - 1);
                     while (slots[j])
                         j = (j + 1) & (ns - 1);
@@ -121,12 +139,11 @@ static int on_line(const cJSON *line, long lineno, void *arg)
                 t->nslots = ns;
             }
             size_t j = h & (t->nslots - 1);
-            while (t->slots[j] && strcmp(t->keys[t->slots[j] - 1], k) != 0)
+            while (t->slots[j] && strcmp(rep_tkey(t, t->slots[j] - 1), k) != 0)
                 j = (j + 1) & (t->nslots - 1);
             if (!t->slots[j]) {
                 if (grow((void **)&t->keys, &c->kcap, t->nkeys + 1, sizeof *t->keys)) return -1;
-                t->keys[t->nkeys] = strdup(k);
-                if (!t->keys[t->nkeys]) return -1;
+                if (add_text(c, k, klen, &t->keys[t->nkeys])) return -1;
                 t->slots[j] = (uint32_t)++t->nkeys;
             }
             w->key = t->slots[j] - 1;
@@ -142,7 +159,7 @@ static int by_key_then_invoke(const void *a, const void *b)
     const rep_twrite *x = &sort_t->w[*(const uint32_t *)a], *y = &sort_t->w[*(const uint32_t *)b];
     if (x->key != y->key) return x->key < y->key ? -1 : 1;
     if (x->invoke_ns != y->invoke_ns) return x->invoke_ns < y->invoke_ns ? -1 : 1;
-    return strcmp(x->wid, y->wid);
+    return strcmp(rep_twid(sort_t, x), rep_twid(sort_t, y));
 }
 
 int rep_timeline_load(const char *run_dir, rep_timeline **out, char *err, size_t errlen)
@@ -153,11 +170,17 @@ int rep_timeline_load(const char *run_dir, rep_timeline **out, char *err, size_t
     rep_timeline *t = calloc(1, sizeof *t);
     if (!t) return -1;
     snprintf(t->hash_key, sizeof t->hash_key, "pk");
-    load_ctx c = {t, 0, 0, 0, 0};
+    load_ctx c = {t, 0, 0, 0, 0, 0, 0};
     jsonl_stats st;
     int rc = jsonl_read(path, 1, on_line, &c, &st, err, errlen);
     if (rc) {
-        if (rc != -1 || !*err) snprintf(err, errlen, "%s: out of memory", path);
+        if (c.too_big)
+            snprintf(err, errlen,
+                     "%s: too large for the report's timeline (over 4 GiB of keys "
+                     "and write ids)",
+                     path);
+        else if (rc != -1 || !*err)
+            snprintf(err, errlen, "%s: out of memory", path);
         rep_timeline_free(t);
         return -1;
     }
@@ -201,8 +224,7 @@ int rep_timeline_load(const char *run_dir, rep_timeline **out, char *err, size_t
 void rep_timeline_free(rep_timeline *t)
 {
     if (!t) return;
-    for (size_t i = 0; i < t->nkeys; i++)
-        free(t->keys[i]);
+    free(t->text);
     free(t->keys);
     free(t->w);
     free(t->op_t);
@@ -220,7 +242,7 @@ static int64_t key_index(const rep_timeline *t, const char *k)
     if (!t->nslots) return -1;
     size_t j = bc_hash_bytes(k, (unsigned long)strlen(k)) & (t->nslots - 1);
     while (t->slots[j]) {
-        if (!strcmp(t->keys[t->slots[j] - 1], k)) return t->slots[j] - 1;
+        if (!strcmp(rep_tkey(t, t->slots[j] - 1), k)) return t->slots[j] - 1;
         j = (j + 1) & (t->nslots - 1);
     }
     return -1;
@@ -252,7 +274,7 @@ static int on_item(const cJSON *item, long lineno, void *arg)
     uint32_t a = c->t->first[ki], b = c->t->first[ki + 1];
     int64_t pos = (int64_t)(b - a) - 1;
     for (uint32_t i = a; i < b; i++)
-        if (!strcmp(c->t->w[c->t->order[i]].wid, wid)) {
+        if (!strcmp(rep_twid(c->t, &c->t->w[c->t->order[i]]), wid)) {
             pos = (int64_t)(i - a);
             break;
         }
@@ -300,7 +322,7 @@ int rep_timeline_classify(const rep_timeline *t, const char *snapshot_path, cons
     if (nv) qsort(viol, nv, sizeof *viol, cmp_str);
     for (size_t i = 0; i < t->nw; i++) {
         const rep_twrite *w = &t->w[i];
-        const char *wid = w->wid;
+        const char *wid = rep_twid(t, w);
         int64_t ip = c.item_pos[w->key];
         if (nv && bsearch(&wid, viol, nv, sizeof *viol, cmp_str))
             cls[i] = REP_W_VIOLATION;

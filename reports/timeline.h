@@ -26,7 +26,7 @@ typedef enum rep_wclass {
 
 typedef struct rep_twrite {
     int64_t invoke_ns, complete_ns;
-    char wid[32];
+    uint32_t wid;    /* offset of the write id in the timeline's text (rep_twid) */
     uint32_t key;    /* index into the key table */
     uint32_t pos;    /* position in the key's order */
     uint8_t outcome; /* 0 ok, 1 info, 2 fail */
@@ -49,13 +49,27 @@ typedef struct rep_timeline {
     size_t nops;
     rep_tfault *faults;
     int nfaults;
-    /* key table: names, and the writes of key k are order[first[k] .. first[k+1]) */
-    char **keys;
+    /* write ids and key names, each NUL-terminated, one after another: a write costs its
+     * 32 bytes and its id's length, a key its name's length and 4 bytes */
+    char *text;
+    size_t text_len;
+    /* key table: offsets of the names in text, and the writes of key k are
+     * order[first[k] .. first[k+1]) */
+    uint32_t *keys;
     size_t nkeys;
     uint32_t *order, *first;
     uint32_t *slots; /* open-addressing hash of key names -> index + 1 */
     size_t nslots;
 } rep_timeline;
+
+static inline const char *rep_twid(const rep_timeline *t, const rep_twrite *w)
+{
+    return t->text + w->wid;
+}
+static inline const char *rep_tkey(const rep_timeline *t, uint32_t k)
+{
+    return t->text + t->keys[k];
+}
 
 /* Reads run_dir/history.jsonl. *out = NULL (and 0) when there is no history. */
 int rep_timeline_load(const char *run_dir, rep_timeline **out, char *err, size_t errlen);
