@@ -341,13 +341,18 @@ static void header(FILE *out, const rep_run *run)
         if (rep_has_num(f, "for_s")) fprintf(out, " for %g s", rep_num(f, "for_s", 0));
         fputs("</td></tr>", out);
     }
-    if (rep_has_num(r, "timings.run_s"))
+    if (rep_has_num(r, "timings.run_s")) {
+        char over[64] = ""; /* the rate is over the workload, which the run outlasts */
+        if (rep_has_num(r, "timings.workload_s"))
+            snprintf(over, sizeof over, " over the %.1f s workload",
+                     rep_num(r, "timings.workload_s", 0));
         fprintf(out,
-                "<tr><th class=\"l\">run</th><td class=\"l\">%.1f s, %.0f ops, %.0f ops/s, "
+                "<tr><th class=\"l\">run</th><td class=\"l\">%.1f s, %.0f ops, %.0f ops/s%s, "
                 "p50 %.3f ms, p99 %.3f ms</td></tr>",
                 rep_num(r, "timings.run_s", 0), rep_num(r, "timings.ops", 0),
-                rep_num(r, "timings.ops_per_s", 0), rep_num(r, "timings.latency_ms.p50", 0),
+                rep_num(r, "timings.ops_per_s", 0), over, rep_num(r, "timings.latency_ms.p50", 0),
                 rep_num(r, "timings.latency_ms.p99", 0));
+    }
     const char *why = rep_str(r, "verdict_reason", NULL);
     if (why && *why) {
         fputs("<tr><th class=\"l\">why</th><td class=\"l\">", out);

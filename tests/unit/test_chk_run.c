@@ -921,6 +921,46 @@ static void test_latency_percentiles(void **state)
     cJSON_Delete(res);
 }
 
+/* Rates are over the time the workload ran, not the whole run: 100 operations of 1 ms
+ * every 100 ms (0 .. 9.901 s), then restores and scans until the history ends at 60 s. A
+ * backup in flight 5.000-5.510 s and its restore 5.610-5.910 s overlap 9 of them. */
+static void test_rates_over_the_workload(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, "rates", NULL, NULL);
+    char key[64];
+    for (int i = 0; i < 100; i++) {
+        snprintf(key, sizeof key, "ins/%d/%d", i % 8, i / 8);
+        fx_write(&f, i % 8, (uint64_t)(i / 8 + 1), "put", key, 100.0 * i, 100.0 * i + 1, "ok");
+    }
+    fx_end(&f, 60000);
+    fx_backup(&f, "b1", 5000, 5010);
+    fx_close(&f);
+    FILE *sn = fx_snap(&f, "b1");
+    char wid[32];
+    for (int i = 0; i < 50; i++) {
+        snprintf(key, sizeof key, "ins/%d/%d", i % 8, i / 8);
+        snprintf(wid, sizeof wid, "%d.%d", i % 8, i / 8 + 1);
+        fx_item(sn, key, wid);
+    }
+    fclose(sn);
+    cJSON *res;
+    check(&f, NULL, &res);
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(res, "timings");
+    assert_true(num(t, "run_s", NULL) == 60);
+    assert_true(num(t, "workload_s", NULL) == 9.901);
+    assert_true(num(t, "ops_per_s", NULL) == 10.1); /* 100 / 9.901, to the thousandth */
+    const cJSON *av = cJSON_GetObjectItemCaseSensitive(res, "availability");
+    assert_true(num(av, "during_backup", "ops") == 9);
+    assert_true(num(av, "during_backup", "seconds") == 0.81);
+    assert_true(num(av, "during_backup", "ops_per_s") == 11.111);
+    assert_true(num(av, "outside", "ops") == 91);
+    assert_true(num(av, "outside", "seconds") == 9.091);
+    assert_true(num(av, "outside", "ops_per_s") == 10.01);
+    cJSON_Delete(res);
+}
+
 static char *slurp_without_checked_at(const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -1166,6 +1206,7 @@ int main(void)
         cmocka_unit_test(test_strict_exercised_without_window_writes),
         cmocka_unit_test(test_fault_windows_in_results),
         cmocka_unit_test(test_latency_percentiles),
+        cmocka_unit_test(test_rates_over_the_workload),
         cmocka_unit_test(test_recheck_is_byte_identical),
         cmocka_unit_test(test_pitr),
         cmocka_unit_test(test_source_table),

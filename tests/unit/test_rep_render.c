@@ -238,6 +238,37 @@ static void remove_run(const char *dir)
     assert_int_equal(system(cmd), 0);
 }
 
+/* The run's rate is over its workload, which the run outlasts (restores, scans): the
+ * reports say so when results.json has workload_s (older results do not). */
+static void test_rate_over_the_workload(void **state)
+{
+    (void)state;
+    char dir[64], err[512];
+    int rc;
+    make_run(dir, "{\"scenario\":\"s\",\"verdict\":\"pass\",\"profile\":\"aws-documented\","
+                  "\"seed\":1,\"timings\":{\"run_s\":46.335,\"workload_s\":29.998,"
+                  "\"ops\":1302574,\"ops_per_s\":43422.695,"
+                  "\"latency_ms\":{\"p50\":0.136,\"p99\":0.82}},\"backups\":[]}");
+    char *md = render(dir, "md", err, sizeof err, &rc);
+    if (rc) fail_msg("md: %s", err);
+    assert_non_null(strstr(md, "| run | 46.3 s, 1,302,574 ops (43423 ops/s over the 30.0 s "
+                               "workload), latency p50 0.136 ms, p99 0.820 ms |"));
+    free(md);
+    char *h = render(dir, "html", err, sizeof err, &rc);
+    if (rc) fail_msg("html: %s", err);
+    assert_non_null(strstr(h, "46.3 s, 1302574 ops, 43423 ops/s over the 30.0 s workload, "));
+    free(h);
+    remove_run(dir);
+
+    char fixture[1024];
+    snprintf(fixture, sizeof fixture, "%s/tests/fixtures/results/pass", src_dir());
+    md = render(fixture, "md", err, sizeof err, &rc);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(md, "| run | "));
+    assert_null(strstr(md, "workload)"));
+    free(md);
+}
+
 static const char *hostile =
     "{\"scenario\":\"s<&>\",\"verdict\":\"fail\",\"profile\":\"strict\",\"seed\":1,"
     "\"backups\":[{\"id\":\"b\\\"1'\",\"exercised\":true,\"verdict\":\"fail\","
@@ -485,6 +516,7 @@ int main(void)
         cmocka_unit_test(test_junit_validates_against_schema),
         cmocka_unit_test(test_junit_counts_failures_and_skips),
         cmocka_unit_test(test_md_reads_like_the_run),
+        cmocka_unit_test(test_rate_over_the_workload),
         cmocka_unit_test(test_hostile_strings_are_escaped),
         cmocka_unit_test(test_bad_run_directories_name_the_file),
         cmocka_unit_test(test_write_all_writes_the_three_reports),
