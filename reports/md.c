@@ -119,9 +119,7 @@ static void md_header(const rep_run *run, FILE *out)
     fprintf(out, " |\n");
     if (rep_has_num(r, "timings.run_s")) {
         rep_fmt_count(rep_num(r, "timings.ops", 0), buf, sizeof buf);
-        /* Results since workload_s: the rate is over the workload, which the run outlasts
-         * (restores, scans); say so. */
-        char over[64] = "";
+        char over[64] = ""; /* the rate is over the workload, which the run outlasts */
         if (rep_has_num(r, "timings.workload_s"))
             snprintf(over, sizeof over, " over the %.1f s workload",
                      rep_num(r, "timings.workload_s", 0));
