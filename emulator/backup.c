@@ -230,6 +230,28 @@ static cJSON *emu_phantom_key(emu_server *s, ddb_attr_type ty)
     return ddb_attr_s(str);
 }
 
+/* Entries a backup copies from a partition per hold of its lock. */
+#define EMU_MATERIALIZE_SLICE 128
+
+/* Where a partition's copy stopped: the last collection's hash key bytes. */
+typedef struct emu_resume {
+    char *key;
+    size_t len, cap;
+} emu_resume;
+
+static int emu_resume_note(emu_resume *r, const emu_coll *c)
+{
+    if (c->hkey_len > r->cap) {
+        char *k = realloc(r->key, c->hkey_len);
+        if (!k) return -1;
+        r->key = k;
+        r->cap = c->hkey_len;
+    }
+    memcpy(r->key, c->hkey, c->hkey_len);
+    r->len = c->hkey_len;
+    return 0;
+}
+
 /* Reads table t as of cuts[partition] into an array of items, applying the damage fault
  * models active now and recording them in `damage`. */
 static cJSON *emu_materialize(emu_server *s, emu_table *t, const int64_t *cuts, cJSON *damage,
@@ -245,63 +267,88 @@ static cJSON *emu_materialize(emu_server *s, emu_table *t, const int64_t *cuts, 
     emu_txref *tx = NULL;
     int ntx = 0, captx = 0, nitems = 0;
     *bytes = 0;
+    emu_resume rs = {NULL, 0, 0};
     for (int pi = 0; pi < t->nparts; pi++) {
         emu_part *p = &t->parts[pi];
         int64_t cut = cuts[pi];
-        pthread_rwlock_rdlock(&p->lock);
-        for (int ci = 0; ci < p->n; ci++) {
-            emu_coll *c = p->c[ci];
-            for (int ei = 0; ei < c->n; ei++) {
-                emu_entry *e = c->e[ei];
-                const emu_version *v = emu_entry_at(e, cut);
-                if (!v) continue;
-                if (!v->item) {
-                    /* Deleted before the cut: a resurrect fault brings it back. */
-                    if (!has_res || emu_fault_random(s) >= res.fraction) continue;
-                    const emu_version *prev = NULL;
-                    for (const emu_version *q = v - 1; q >= e->ver; q--)
-                        if (q->item) {
-                            prev = q;
-                            break;
+        /* A partition is copied a slice at a time, its lock released in between, so that
+         * writers wait for a slice, not for the whole partition (AWS documents that a
+         * backup does not affect the table's performance). Every write after the cut
+         * commits later than it, and the table keeps every version while a backup is
+         * CREATING, so a slice copied later sees the same versions at the cut. Keys
+         * inserted meanwhile shift the sorted collections: the next slice starts after
+         * the last key copied, found again by its bytes. */
+        int ci = 0, started = 0, held = 0, more = 1;
+        while (more) {
+            if (!held) {
+                pthread_rwlock_rdlock(&p->lock);
+                if (started) ci = emu_part_after(p, rs.key, rs.len);
+                held = 1;
+            }
+            started = 1;
+            long visited = 0;
+            for (; ci < p->n && visited < EMU_MATERIALIZE_SLICE; ci++) {
+                emu_coll *c = p->c[ci];
+                visited += c->n;
+                for (int ei = 0; ei < c->n; ei++) {
+                    emu_entry *e = c->e[ei];
+                    const emu_version *v = emu_entry_at(e, cut);
+                    if (!v) continue;
+                    if (!v->item) {
+                        /* Deleted before the cut: a resurrect fault brings it back. */
+                        if (!has_res || emu_fault_random(s) >= res.fraction) continue;
+                        const emu_version *prev = NULL;
+                        for (const emu_version *q = v - 1; q >= e->ver; q--)
+                            if (q->item) {
+                                prev = q;
+                                break;
+                            }
+                        if (!prev) continue;
+                        cJSON_AddItemToArray(items, cJSON_Duplicate(prev->item, 1));
+                        *bytes += (long long)prev->size;
+                        nitems++;
+                        emu_damage(damage, "resurrect", prev->item, t,
+                                   "deleted before the cut, present in the backup");
+                        continue;
+                    }
+                    if (has_drop && emu_fault_random(s) < drop.fraction) {
+                        emu_damage(damage, "drop", v->item, t,
+                                   "present at the cut, missing from the backup");
+                        continue;
+                    }
+                    cJSON_AddItemToArray(items, cJSON_Duplicate(v->item, 1));
+                    *bytes += (long long)v->size;
+                    if (has_tear && v->txn_id && v->commit_ns > cut - tear_ns) {
+                        if (ntx == captx) {
+                            captx = captx ? captx * 2 : 64;
+                            emu_txref *nt = realloc(tx, (size_t)captx * sizeof *nt);
+                            if (!nt)
+                                captx = ntx;
+                            else
+                                tx = nt;
                         }
-                    if (!prev) continue;
-                    cJSON_AddItemToArray(items, cJSON_Duplicate(prev->item, 1));
-                    *bytes += (long long)prev->size;
+                        if (ntx < captx) {
+                            tx[ntx].txn = v->txn_id;
+                            tx[ntx].commit_ns = v->commit_ns;
+                            tx[ntx].index = nitems;
+                            tx[ntx].prev = v > e->ver && (v - 1)->item
+                                               ? cJSON_Duplicate((v - 1)->item, 1)
+                                               : NULL;
+                            ntx++;
+                        }
+                    }
                     nitems++;
-                    emu_damage(damage, "resurrect", prev->item, t,
-                               "deleted before the cut, present in the backup");
-                    continue;
                 }
-                if (has_drop && emu_fault_random(s) < drop.fraction) {
-                    emu_damage(damage, "drop", v->item, t,
-                               "present at the cut, missing from the backup");
-                    continue;
-                }
-                cJSON_AddItemToArray(items, cJSON_Duplicate(v->item, 1));
-                *bytes += (long long)v->size;
-                if (has_tear && v->txn_id && v->commit_ns > cut - tear_ns) {
-                    if (ntx == captx) {
-                        captx = captx ? captx * 2 : 64;
-                        emu_txref *nt = realloc(tx, (size_t)captx * sizeof *nt);
-                        if (!nt)
-                            captx = ntx;
-                        else
-                            tx = nt;
-                    }
-                    if (ntx < captx) {
-                        tx[ntx].txn = v->txn_id;
-                        tx[ntx].commit_ns = v->commit_ns;
-                        tx[ntx].index = nitems;
-                        tx[ntx].prev =
-                            v > e->ver && (v - 1)->item ? cJSON_Duplicate((v - 1)->item, 1) : NULL;
-                        ntx++;
-                    }
-                }
-                nitems++;
+            }
+            more = ci < p->n;
+            /* Without memory to note where it stopped, it goes on in this hold. */
+            if (!more || emu_resume_note(&rs, p->c[ci - 1]) == 0) {
+                pthread_rwlock_unlock(&p->lock);
+                held = 0;
             }
         }
-        pthread_rwlock_unlock(&p->lock);
     }
+    free(rs.key);
     if (ntx) {
         /* Tear: for each chosen transaction, roll the second half of its items back to
          * the version before it, so the backup holds some but not all of its writes. */

@@ -335,6 +335,9 @@ void emu_part_destroy(emu_part *p);
 /* Canonical bytes of a key AttributeValue (malloc'd) and their length. */
 int emu_key_canon(const cJSON *av, char **out, size_t *len);
 int emu_table_part_of(const emu_table *t, const cJSON *hash_av, uint64_t *hash);
+/* Index of the first collection of p whose hash key sorts after hkey[0..hlen) (caller
+ * holds the partition's lock). */
+int emu_part_after(const emu_part *p, const char *hkey, size_t hlen);
 /* Finds the entry of (hash, range) in partition p (locked by the caller); NULL if none.
  * With create, makes it. */
 emu_entry *emu_part_find(emu_part *p, const char *hkey, size_t hlen, uint64_t hash,

@@ -140,6 +140,13 @@ static int emu_coll_lower(const emu_coll *c, const cJSON *range_av)
     return lo;
 }
 
+int emu_part_after(const emu_part *p, const char *hkey, size_t hlen)
+{
+    int i = emu_part_lower(p, hkey, hlen);
+    if (i < p->n && emu_bytes_cmp(p->c[i]->hkey, p->c[i]->hkey_len, hkey, hlen) == 0) i++;
+    return i;
+}
+
 emu_entry *emu_part_find(emu_part *p, const char *hkey, size_t hlen, uint64_t hash,
                          const cJSON *range_av, int create)
 {
