@@ -870,6 +870,20 @@ static void test_fault_windows_in_results(void **state)
     cJSON_Delete(res);
 }
 
+/* Snapshot `id` holding the first n inserts of the latency and rate tests (insert i: key
+ * ins/<i % 8>/<i / 8>, wid <i % 8>.<i / 8 + 1>). */
+static void snap_inserts(fx *f, const char *id, int n)
+{
+    FILE *sn = fx_snap(f, id);
+    char key[64], wid[32];
+    for (int i = 0; i < n; i++) {
+        snprintf(key, sizeof key, "ins/%d/%d", i % 8, i / 8);
+        snprintf(wid, sizeof wid, "%d.%d", i % 8, i / 8 + 1);
+        fx_item(sn, key, wid);
+    }
+    fclose(sn);
+}
+
 /* Latency percentiles (nearest rank, from the intended start) overall and split by
  * whether an operation overlapped a backup or restore: 200 operations outside with
  * latencies 1..200 ms in a scrambled order, 10 during the backup with 1001..1010 ms. */
@@ -893,14 +907,7 @@ static void test_latency_percentiles(void **state)
     fx_end(&f, 600000);
     fx_backup(&f, "b1", 500000, 500050);
     fx_close(&f);
-    FILE *sn = fx_snap(&f, "b1");
-    char wid[32];
-    for (int i = 0; i < 200; i++) {
-        snprintf(key, sizeof key, "ins/%d/%d", i % 8, i / 8);
-        snprintf(wid, sizeof wid, "%d.%d", i % 8, i / 8 + 1);
-        fx_item(sn, key, wid);
-    }
-    fclose(sn);
+    snap_inserts(&f, "b1", 200);
     cJSON *res;
     check(&f, NULL, &res);
     const cJSON *lat = cJSON_GetObjectItemCaseSensitive(
@@ -937,14 +944,7 @@ static void test_rates_over_the_workload(void **state)
     fx_end(&f, 60000);
     fx_backup(&f, "b1", 5000, 5010);
     fx_close(&f);
-    FILE *sn = fx_snap(&f, "b1");
-    char wid[32];
-    for (int i = 0; i < 50; i++) {
-        snprintf(key, sizeof key, "ins/%d/%d", i % 8, i / 8);
-        snprintf(wid, sizeof wid, "%d.%d", i % 8, i / 8 + 1);
-        fx_item(sn, key, wid);
-    }
-    fclose(sn);
+    snap_inserts(&f, "b1", 50);
     cJSON *res;
     check(&f, NULL, &res);
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(res, "timings");

@@ -33,7 +33,7 @@ typedef struct writer {
     int id;
     atomic_int *stop;
     int nseq;
-    int64_t *invoke_ns, *complete_ns; /* per counter value (1-based) */
+    int64_t *invoke_ns, *complete_ns; /* per counter value (1-based); per insert (0-based) */
     int errors;
 } writer;
 
@@ -80,6 +80,59 @@ static void *writer_main(void *p)
         ddb_result_free(&r);
     }
     return NULL;
+}
+
+/* Starts n writers running fn, each with its own client, until *stop. */
+static void start_writers(writer *ws, pthread_t *th, int n, tu_env *env, atomic_int *stop,
+                          void *(*fn)(void *))
+{
+    for (int i = 0; i < n; i++) {
+        memset(&ws[i], 0, sizeof ws[i]);
+        ws[i].env = env;
+        ws[i].c = ddb_client_new(&env->dcfg);
+        ws[i].id = i;
+        ws[i].stop = stop;
+        ws[i].invoke_ns = calloc(MAX_SEQ, sizeof(int64_t));
+        ws[i].complete_ns = calloc(MAX_SEQ, sizeof(int64_t));
+        pthread_create(&th[i], NULL, fn, &ws[i]);
+    }
+}
+
+/* Stops the writers; each must have written, and without an error. */
+static void stop_writers(writer *ws, pthread_t *th, int n, atomic_int *stop)
+{
+    atomic_store(stop, 1);
+    for (int i = 0; i < n; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(ws[i].errors, 0);
+        assert_true(ws[i].nseq > 0);
+    }
+}
+
+static void free_writers(writer *ws, int n)
+{
+    for (int i = 0; i < n; i++) {
+        ddb_client_free(ws[i].c);
+        free(ws[i].invoke_ns);
+        free(ws[i].complete_ns);
+    }
+}
+
+/* CreateBackup of table: its ARN (caller frees), and the instants just before the request
+ * (*req) and just after the answer (*ack). */
+static char *backup_now(tu_env *env, const char *table, const char *name, int64_t *req,
+                        int64_t *ack)
+{
+    ddb_result r;
+    *req = bc_now_ns();
+    const cJSON *b =
+        tu_ok(env, &r, "CreateBackup", "{\"TableName\":\"%s\",\"BackupName\":\"%s\"}", table, name);
+    *ack = bc_now_ns();
+    assert_non_null(b);
+    char *arn = strdup(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(b, "BackupDetails"), "BackupArn")->valuestring);
+    ddb_result_free(&r);
+    return arn;
 }
 
 /* Scans `table` and checks the bank total and each writer's counter against [R, A]. */
@@ -148,32 +201,14 @@ static void test_backup_and_restore_under_load(void **state)
     atomic_init(&stop, 0);
     writer ws[WRITERS];
     pthread_t th[WRITERS];
-    for (int i = 0; i < WRITERS; i++) {
-        memset(&ws[i], 0, sizeof ws[i]);
-        ws[i].env = &env;
-        ws[i].c = ddb_client_new(&env.dcfg);
-        ws[i].id = i;
-        ws[i].stop = &stop;
-        ws[i].invoke_ns = calloc(MAX_SEQ, sizeof(int64_t));
-        ws[i].complete_ns = calloc(MAX_SEQ, sizeof(int64_t));
-        pthread_create(&th[i], NULL, writer_main, &ws[i]);
-    }
+    start_writers(ws, th, WRITERS, &env, &stop, writer_main);
     bc_sleep_ns(100 * BC_NS_PER_MS);
-    int64_t req1 = bc_now_ns();
-    const cJSON *b =
-        tu_ok(&env, &r, "CreateBackup", "{\"TableName\":\"bank\",\"BackupName\":\"b-1\"}");
-    int64_t ack1 = bc_now_ns();
-    char *arn1 = strdup(
-        cJSON_GetObjectItem(cJSON_GetObjectItem(b, "BackupDetails"), "BackupArn")->valuestring);
-    ddb_result_free(&r);
+    int64_t req1, ack1;
+    char *arn1 = backup_now(&env, "bank", "b-1", &req1, &ack1);
     assert_int_equal(tu_wait_backup(&env, arn1, "AVAILABLE"), 0);
     /* A second backup and two restores while the writers keep going. */
-    int64_t req2 = bc_now_ns();
-    b = tu_ok(&env, &r, "CreateBackup", "{\"TableName\":\"bank\",\"BackupName\":\"b-2\"}");
-    int64_t ack2 = bc_now_ns();
-    char *arn2 = strdup(
-        cJSON_GetObjectItem(cJSON_GetObjectItem(b, "BackupDetails"), "BackupArn")->valuestring);
-    ddb_result_free(&r);
+    int64_t req2, ack2;
+    char *arn2 = backup_now(&env, "bank", "b-2", &req2, &ack2);
     assert_non_null(tu_ok(&env, &r, "RestoreTableFromBackup",
                           "{\"TargetTableName\":\"r-1\",\"BackupArn\":\"%s\"}", arn1));
     ddb_result_free(&r);
@@ -187,12 +222,7 @@ static void test_backup_and_restore_under_load(void **state)
     assert_int_equal(tu_wait_active(&env, "r-1"), 0);
     assert_int_equal(tu_wait_active(&env, "p-1"), 0);
     bc_sleep_ns(50 * BC_NS_PER_MS);
-    atomic_store(&stop, 1);
-    for (int i = 0; i < WRITERS; i++) {
-        pthread_join(th[i], NULL);
-        assert_int_equal(ws[i].errors, 0);
-        assert_true(ws[i].nseq > 0);
-    }
+    stop_writers(ws, th, WRITERS, &stop);
     assert_non_null(tu_ok(&env, &r, "RestoreTableFromBackup",
                           "{\"TargetTableName\":\"r-2\",\"BackupArn\":\"%s\"}", arn2));
     ddb_result_free(&r);
@@ -201,36 +231,22 @@ static void test_backup_and_restore_under_load(void **state)
     check_table(&env, "r-2", ws, req2, ack2);
     check_table(&env, "p-1", ws, req3, ack3);
     check_table(&env, "bank", ws, INT64_MAX, INT64_MAX);
-    for (int i = 0; i < WRITERS; i++) {
-        ddb_client_free(ws[i].c);
-        free(ws[i].invoke_ns);
-        free(ws[i].complete_ns);
-    }
+    free_writers(ws, WRITERS);
     free(arn1);
     free(arn2);
     tu_stop(&env);
 }
 
-enum { PRELOAD = 4800, INSERTERS = 2, MAX_INS = 200000 };
-
-typedef struct inserter {
-    tu_env *env;
-    ddb_client *c;
-    int id;
-    atomic_int *stop;
-    int n;
-    int64_t *invoke_ns, *complete_ns; /* per insert (0-based) */
-    int errors;
-} inserter;
+enum { PRELOAD = 4800, INSERTERS = 2 };
 
 /* New keys spread over the sort order ("n<id>-<hash>-<seq>"), so that each lands among
  * the collections a backup is copying. */
 static void *inserter_main(void *p)
 {
-    inserter *w = p;
+    writer *w = p;
     char buf[256];
-    while (!atomic_load(w->stop) && w->n < MAX_INS) {
-        int seq = w->n;
+    while (!atomic_load(w->stop) && w->nseq < MAX_SEQ) {
+        int seq = w->nseq;
         snprintf(buf, sizeof buf,
                  "{\"TableName\":\"big\",\"Item\":{\"pk\":{\"S\":\"n%d-%08x-%d\"}}}", w->id,
                  (unsigned)seq * 2654435761u, seq);
@@ -240,7 +256,7 @@ static void *inserter_main(void *p)
         w->invoke_ns[seq] = bc_now_ns();
         if (ddb_call(w->c, "PutItem", req, &r) != DDB_OK) w->errors++;
         w->complete_ns[seq] = bc_now_ns();
-        w->n = seq + 1;
+        w->nseq = seq + 1;
         cJSON_Delete(req);
         ddb_result_free(&r);
     }
@@ -270,34 +286,15 @@ static void test_backup_of_a_growing_table(void **state)
     free(batch);
     atomic_int stop;
     atomic_init(&stop, 0);
-    inserter ws[INSERTERS];
+    writer ws[INSERTERS];
     pthread_t th[INSERTERS];
-    for (int i = 0; i < INSERTERS; i++) {
-        memset(&ws[i], 0, sizeof ws[i]);
-        ws[i].env = &env;
-        ws[i].c = ddb_client_new(&env.dcfg);
-        ws[i].id = i;
-        ws[i].stop = &stop;
-        ws[i].invoke_ns = calloc(MAX_INS, sizeof(int64_t));
-        ws[i].complete_ns = calloc(MAX_INS, sizeof(int64_t));
-        pthread_create(&th[i], NULL, inserter_main, &ws[i]);
-    }
+    start_writers(ws, th, INSERTERS, &env, &stop, inserter_main);
     bc_sleep_ns(30 * BC_NS_PER_MS);
-    int64_t req = bc_now_ns();
-    const cJSON *b =
-        tu_ok(&env, &r, "CreateBackup", "{\"TableName\":\"big\",\"BackupName\":\"grow-1\"}");
-    int64_t ack = bc_now_ns();
-    assert_non_null(b);
-    char *arn = strdup(
-        cJSON_GetObjectItem(cJSON_GetObjectItem(b, "BackupDetails"), "BackupArn")->valuestring);
-    ddb_result_free(&r);
+    int64_t req, ack;
+    char *arn = backup_now(&env, "big", "grow-1", &req, &ack);
     assert_int_equal(tu_wait_backup(&env, arn, "AVAILABLE"), 0);
     bc_sleep_ns(20 * BC_NS_PER_MS);
-    atomic_store(&stop, 1);
-    for (int i = 0; i < INSERTERS; i++) {
-        pthread_join(th[i], NULL);
-        assert_int_equal(ws[i].errors, 0);
-    }
+    stop_writers(ws, th, INSERTERS, &stop);
     const cJSON *d = tu_ok(&env, &r, "DescribeBackup", "{\"BackupArn\":\"%s\"}", arn);
     assert_non_null(d);
     double backup_bytes =
@@ -313,7 +310,7 @@ static void test_backup_of_a_growing_table(void **state)
 
     unsigned char *pre = calloc(PRELOAD, 1), *got[INSERTERS];
     for (int i = 0; i < INSERTERS; i++)
-        got[i] = calloc(MAX_INS, 1);
+        got[i] = calloc(MAX_SEQ, 1);
     long scanned = 0;
     char *start = NULL;
     do {
@@ -333,7 +330,7 @@ static void test_backup_of_a_growing_table(void **state)
             if (pk[0] == 'p')
                 pre[atoi(pk + 1)]++;
             else if (sscanf(pk, "n%d-%x-%d", &id, &h, &seq) == 3 && id >= 0 && id < INSERTERS &&
-                     seq >= 0 && seq < MAX_INS)
+                     seq >= 0 && seq < MAX_SEQ)
                 got[id][seq]++;
             else
                 fail_msg("unexpected key %s in the restored table", pk);
@@ -357,7 +354,7 @@ static void test_backup_of_a_growing_table(void **state)
         if (pre[i] != 1) fail_msg("preloaded key p%05d: %d copies in the backup", i, pre[i]);
     long before = 0, during = 0;
     for (int i = 0; i < INSERTERS; i++)
-        for (int q = 0; q < ws[i].n; q++) {
+        for (int q = 0; q < ws[i].nseq; q++) {
             if (ws[i].complete_ns[q] < req && got[i][q] != 1)
                 fail_msg("n%d seq %d, acknowledged before the backup request, is missing", i, q);
             if (ws[i].invoke_ns[q] > ack && got[i][q])
@@ -367,12 +364,9 @@ static void test_backup_of_a_growing_table(void **state)
         }
     /* The test means something only if keys were inserted on both sides of the backup. */
     assert_true(before > 0 && during > 0);
-    for (int i = 0; i < INSERTERS; i++) {
+    for (int i = 0; i < INSERTERS; i++)
         free(got[i]);
-        ddb_client_free(ws[i].c);
-        free(ws[i].invoke_ns);
-        free(ws[i].complete_ns);
-    }
+    free_writers(ws, INSERTERS);
     free(pre);
     free(arn);
     tu_stop(&env);
