@@ -43,9 +43,12 @@ static size_t discard(char *data, size_t size, size_t nmemb, void *arg)
     return size * nmemb;
 }
 
-/* Keys are KEY_PREFIX/thread/n: "c" (easy) or "m" (multi) and BENCH_RUN, so that the
- * rounds of drive_rate.sh write keys of their own, as long as the harness's
- * (ins/<worker>/<n>) while BENCH_RUN is one digit. */
+/* Keys are KEY_PREFIX/thread/n, KEY_PREFIX being BENCH_RUN and "x" (easy) or "y"
+ * (multi), as long as the harness's (ins/<worker>/<n>) while BENCH_RUN is one digit. The
+ * rounds of drive_rate.sh share one table, whose store keeps each partition's keys in
+ * sorted order: a new key that sorts before many others costs the server a move of them
+ * all. So each client's keys sort after every earlier one's: round first, then wrk's "w",
+ * then "x", then "y" (putitem.lua), in the order drive_rate.sh runs them. */
 static char key_prefix[24];
 /* The harness's header lines, with an Authorization line of the real one's length whose
  * signature nobody checks (`backcheck serve --no-auth`): the same bytes on the wire. */
@@ -202,8 +205,8 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *bench_run = getenv("BENCH_RUN");
-    snprintf(key_prefix, sizeof key_prefix, "%c%s", handles > 1 ? 'm' : 'c',
-             bench_run ? bench_run : "0");
+    snprintf(key_prefix, sizeof key_prefix, "%s%c", bench_run ? bench_run : "0",
+             handles > 1 ? 'y' : 'x');
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);

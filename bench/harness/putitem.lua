@@ -35,8 +35,9 @@ local run = os.getenv("BENCH_RUN") or "0"
 
 function request()
   counter = counter + 1
-  -- As long as the insert workload's keys (ins/<worker>/<n>) while BENCH_RUN is one digit.
-  local key = string.format("w%s/%d/%d", run, tid, counter)
+  -- As long as the insert workload's keys (ins/<worker>/<n>) while BENCH_RUN is one digit;
+  -- the run first, so that each round's keys sort after the earlier rounds' (curl_put.c).
+  local key = string.format("%sw/%d/%d", run, tid, counter)
   local body = string.format(
     '{"TableName":"%s","Item":{"pk":{"S":"%s"},"wid":{"S":"%d.%d"},"ver":{"N":"1"},' ..
     '"pay":{"S":"%s"}},"ConditionExpression":"attribute_not_exists(#h)",' ..
