@@ -241,6 +241,13 @@ void rep_fmt_count(double n, char *buf, size_t len)
     buf[o] = '\0';
 }
 
+void rep_fmt_rate_span(const cJSON *results, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (rep_has_num(results, "timings.workload_s"))
+        snprintf(buf, len, " over the %.1f s workload", rep_num(results, "timings.workload_s", 0));
+}
+
 int rep_verdict_exit(const char *v)
 {
     if (!v) return 2;

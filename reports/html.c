@@ -342,10 +342,8 @@ static void header(FILE *out, const rep_run *run)
         fputs("</td></tr>", out);
     }
     if (rep_has_num(r, "timings.run_s")) {
-        char over[64] = ""; /* the rate is over the workload, which the run outlasts */
-        if (rep_has_num(r, "timings.workload_s"))
-            snprintf(over, sizeof over, " over the %.1f s workload",
-                     rep_num(r, "timings.workload_s", 0));
+        char over[64];
+        rep_fmt_rate_span(r, over, sizeof over);
         fprintf(out,
                 "<tr><th class=\"l\">run</th><td class=\"l\">%.1f s, %.0f ops, %.0f ops/s%s, "
                 "p50 %.3f ms, p99 %.3f ms</td></tr>",

@@ -47,6 +47,9 @@ void rep_fmt_ns(int64_t ns, int sign, char *buf, size_t len);
 void rep_fmt_bytes(double bytes, char *buf, size_t len);
 /* "12,345" */
 void rep_fmt_count(double n, char *buf, size_t len);
+/* " over the 30.0 s workload" when results has timings.workload_s (the rate is over the
+ * workload, which the run outlasts), else "" (results written before it). */
+void rep_fmt_rate_span(const cJSON *results, char *buf, size_t len);
 
 /* The process exit code that goes with a verdict string (DESIGN.md "Exit codes"). */
 int rep_verdict_exit(const char *verdict);

@@ -119,10 +119,8 @@ static void md_header(const rep_run *run, FILE *out)
     fprintf(out, " |\n");
     if (rep_has_num(r, "timings.run_s")) {
         rep_fmt_count(rep_num(r, "timings.ops", 0), buf, sizeof buf);
-        char over[64] = ""; /* the rate is over the workload, which the run outlasts */
-        if (rep_has_num(r, "timings.workload_s"))
-            snprintf(over, sizeof over, " over the %.1f s workload",
-                     rep_num(r, "timings.workload_s", 0));
+        char over[64];
+        rep_fmt_rate_span(r, over, sizeof over);
         fprintf(out, "| run | %.1f s, %s ops (%.0f ops/s%s), latency p50 %.3f ms, p99 %.3f ms |\n",
                 rep_num(r, "timings.run_s", 0), buf, rep_num(r, "timings.ops_per_s", 0), over,
                 rep_num(r, "timings.latency_ms.p50", 0), rep_num(r, "timings.latency_ms.p99", 0));

@@ -33,24 +33,10 @@ BUILD=${1:-build}
 SECS=${2:-5}
 CONNS=${3:-4}
 ROUNDS=${ROUNDS:-3}
-NCPU=$(nproc)
-PIN=${PIN:-$([ "$NCPU" -ge 2 ] && echo 1 || echo 0)}
-if [ "$PIN" = 1 ]; then
-    SERVER_CPUS="taskset -c 0"
-    CLIENT_CPUS="taskset -c 1-$((NCPU - 1))"
-else
-    SERVER_CPUS=""
-    CLIENT_CPUS=""
-fi
 HERE=$(cd "$(dirname "$0")" && pwd)
 BC=$BUILD/backcheck
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bc-bench-XXXXXX")
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-$SERVER_CPUS "$BC" serve --no-auth --port "$PORT" --quiet &
-SRV=$!
-trap 'kill $SRV 2>/dev/null; rm -rf "$WORK"' EXIT
-URL=http://127.0.0.1:$PORT
-for _ in $(seq 50); do curl -s --noproxy "*" -o /dev/null "$URL" && break; sleep 0.1; done
+. "$HERE/serve.sh"
 
 ddb() { curl -s --noproxy "*" -X POST "$URL" -H 'Content-Type: application/x-amz-json-1.0' \
     -H "X-Amz-Target: DynamoDB_20120810.$1" -d "$2"; }

@@ -9,9 +9,8 @@
 # flight: a new key per operation, the history's largest shape per op) in a 2 s run, then
 # runs it 1.5 times as long as that rate needs for OPS operations (the backups slow it),
 # with two backups (at a third and two thirds of the run), each restored and scanned, and
-# the source table scanned at the end. Peak RSS
-# (`/usr/bin/time -f %M`) covers the whole process: workload, backups, restores, scans, the
-# check stage and the three reports. Prints the operations done, the history's bytes per
+# the source table scanned at the end. Peak RSS (`/usr/bin/time -f %M`) covers the whole
+# process: workload, backups, restores, scans, the check stage and the three reports. Prints the operations done, the history's bytes per
 # op, and each command's peak RSS and its bytes per op.
 set -eu
 BUILD=${1:-build}
@@ -19,15 +18,7 @@ OPS=${2:-1000000}
 BC=$BUILD/backcheck
 HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/bc-runmem-XXXXXX")
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-NCPU=$(nproc)
-SERVER_CPUS="" CLIENT_CPUS=""
-if [ "$NCPU" -ge 2 ]; then SERVER_CPUS="taskset -c 0" CLIENT_CPUS="taskset -c 1-$((NCPU - 1))"; fi
-$SERVER_CPUS "$BC" serve --no-auth --port "$PORT" --quiet &
-SRV=$!
-trap 'kill $SRV 2>/dev/null; rm -rf "$WORK"' EXIT
-URL=http://127.0.0.1:$PORT
-for _ in $(seq 50); do curl -s --noproxy "*" -o /dev/null "$URL" && break; sleep 0.1; done
+. "$HERE/serve.sh"
 
 scenario() { # scenario DURATION_S [BACKUPS]
     local d=$1 backups="[]" restores="[]"
